@@ -1,0 +1,110 @@
+"""Command line and environment settings of the demo, resolved once at start.
+
+Kept free of Gradio and torch imports so the settings (and the Spaces conventions in them)
+can be tested and printed without starting anything heavy.
+
+A Hugging Face Space runs `python demo/app.py` with no arguments, so every option can also
+come from an environment variable (set as a Space "Variable"); an explicit argument wins.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "Cnn14"
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Everything the app needs to know before it builds its page."""
+
+    host: str
+    port: int
+    default_model: str           # pretrained name offered first and fetched at start
+    checkpoint: str | None       # a local checkpoint path, or hf://owner/repo/file.pth
+    checkpoint_arch: str | None  # its architecture (--model), when the file does not say
+    examples_dir: Path | None
+    max_seconds: float           # longest clip accepted
+    max_file_size: str           # upload limit handed to Gradio, e.g. "200mb"
+    concurrency: int             # inference requests run at once; the rest wait in the queue
+    queue_size: int              # waiting requests beyond this are refused, not piled up in memory
+    fetch_at_start: bool         # fetch the default weights before serving (off: offline start)
+    on_space: bool
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a number") from None
+
+
+def _bind_address(args_host: str | None, args_port: int | None, on_space: bool) -> tuple[str, int]:
+    """Spaces route traffic to 0.0.0.0 on GRADIO_SERVER_PORT; locally we stay on loopback."""
+    host = args_host or os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_space else LOCAL_HOST)
+    port = args_port
+    if port is None:
+        raw = os.environ.get("GRADIO_SERVER_PORT", "")
+        try:
+            port = int(raw) if raw else DEFAULT_PORT
+        except ValueError:
+            raise SystemExit(f"GRADIO_SERVER_PORT={raw!r} is not a port number") from None
+    return host, port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python demo/app.py",
+        description="Try the PANNs animal-sound tagger in the browser (65 AudioSet animal classes).",
+    )
+    p.add_argument("--host", help=f"address to listen on (default {LOCAL_HOST}; 0.0.0.0 on a Space)")
+    p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or GRADIO_SERVER_PORT)")
+    p.add_argument("--default-model", default=os.environ.get("PANNS_DEMO_DEFAULT_MODEL", DEFAULT_MODEL),
+                   help="pretrained checkpoint offered first and fetched at start (default %(default)s)")
+    p.add_argument("--checkpoint", default=os.environ.get("PANNS_DEMO_CHECKPOINT") or None,
+                   help="a local checkpoint file, or hf://owner/repo/file.pth from the Hugging Face Hub")
+    p.add_argument("--model", dest="checkpoint_arch", default=os.environ.get("PANNS_DEMO_MODEL") or None,
+                   help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1) when the file does not record it")
+    p.add_argument("--examples", dest="examples_dir", default=os.environ.get("PANNS_DEMO_EXAMPLES") or None,
+                   help="folder of example clips to list (default demo/examples when it has any)")
+    p.add_argument("--max-seconds", type=float, default=_env_float("PANNS_DEMO_MAX_SECONDS", 600.0),
+                   help="longest clip accepted, in seconds (default %(default)s)")
+    p.add_argument("--max-file-size", default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
+                   help="largest upload accepted (default %(default)s)")
+    p.add_argument("--concurrency", type=int, default=int(_env_float("PANNS_DEMO_CONCURRENCY", 2)),
+                   help="inference requests run at once (default %(default)s)")
+    p.add_argument("--queue-size", type=int, default=int(_env_float("PANNS_DEMO_QUEUE_SIZE", 64)),
+                   help="requests allowed to wait (default %(default)s)")
+    p.add_argument("--no-fetch", dest="fetch_at_start", action="store_false",
+                   help="do not fetch the default weights at start (offline start)")
+    return p
+
+
+def parse_config(argv: list[str] | None = None) -> DemoConfig:
+    """Parse `argv` (None: sys.argv) with environment fallbacks; bad values exit with a message."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    on_space = bool(os.environ.get("SPACE_ID"))
+    host, port = _bind_address(args.host, args.port, on_space)
+    if not 0 < port < 65536:
+        parser.error(f"--port {port} is not a port number")
+    if args.max_seconds <= 0:
+        parser.error("--max-seconds must be positive")
+    if args.concurrency < 1 or args.queue_size < 1:
+        parser.error("--concurrency and --queue-size must be at least 1")
+    if args.checkpoint_arch and not args.checkpoint:
+        parser.error("--model names the architecture of --checkpoint; give --checkpoint too")
+    examples = Path(args.examples_dir) if args.examples_dir else Path(__file__).resolve().parent / "examples"
+    return DemoConfig(
+        host=host, port=port, default_model=args.default_model, checkpoint=args.checkpoint,
+        checkpoint_arch=args.checkpoint_arch, examples_dir=examples, max_seconds=args.max_seconds,
+        max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
+        fetch_at_start=args.fetch_at_start and not args.checkpoint, on_space=on_space,
+    )

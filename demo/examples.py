@@ -1,0 +1,18 @@
+"""Finds the example clips the page lists under the input.
+
+The repository ships no audio (recordings stay out of git); a deployer drops clips into
+demo/examples/ or points --examples / PANNS_DEMO_EXAMPLES at a folder, and the page lists them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def find_examples(folder: Path | None, limit: int = 20) -> list[Path]:
+    """Audio files directly in `folder`, sorted by name; none when the folder is absent or empty."""
+    if folder is None or not folder.is_dir():
+        return []
+    clips = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    return clips[:limit]

@@ -1,0 +1,57 @@
+"""MobileNetV1 for audio: depthwise-separable convs, 4.8 M trainable weights, for small devices."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import AudioConfig
+from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_bn, init_layer
+from .registry import register_model
+
+# (in, out, stride) of the depthwise-separable layers after the first full conv (32 channels, stride 2).
+_SEPARABLE = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)] \
+    + [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
+
+
+def _conv_bn(inp: int, oup: int, stride: int) -> nn.Sequential:
+    # Downsampling is average pooling after a stride-1 conv; names .0 conv, .2 BN as in the checkpoints.
+    conv, bn = nn.Conv2d(inp, oup, 3, 1, 1, bias=False), nn.BatchNorm2d(oup)
+    init_layer(conv)
+    init_bn(bn)
+    return nn.Sequential(conv, nn.AvgPool2d(stride), bn, nn.ReLU(inplace=True))
+
+
+def _conv_dw(inp: int, oup: int, stride: int) -> nn.Sequential:
+    depthwise, bn1 = nn.Conv2d(inp, inp, 3, 1, 1, groups=inp, bias=False), nn.BatchNorm2d(inp)
+    pointwise, bn2 = nn.Conv2d(inp, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup)
+    for layer in (depthwise, pointwise):
+        init_layer(layer)
+    for bn in (bn1, bn2):
+        init_bn(bn)
+    return nn.Sequential(depthwise, nn.AvgPool2d(stride), bn1, nn.ReLU(inplace=True),
+                         pointwise, bn2, nn.ReLU(inplace=True))
+
+
+@register_model("MobileNetV1")
+class MobileNetV1(LogmelFrontend):
+    embedding_size = 1024
+
+    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
+        super().__init__()
+        self.build_frontend(audio)
+        self.features = nn.Sequential(_conv_bn(1, 32, 2), *[_conv_dw(i, o, s) for i, o, s in _SEPARABLE])
+        self.fc1 = nn.Linear(1024, 1024, bias=True)
+        self.fc_audioset = nn.Linear(1024, classes_num, bias=True)
+        init_layer(self.fc1)
+        init_layer(self.fc_audioset)
+
+    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
+        x = self.logmel(self.pad_short(waveform))  # (batch, 1, frames, mel)
+        if self.training and mixup_lambda is not None:
+            x = do_mixup(x, mixup_lambda)
+        x = self.features(x)                       # (batch, 1024, frames / 32, mel / 32)
+        x = clip_pool(torch.mean(x, dim=3))        # (batch, 1024)
+        x = F.dropout(x, p=0.5, training=self.training)
+        x = F.relu_(self.fc1(x))
+        embedding = F.dropout(x, p=0.5, training=self.training)
+        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
+        return {"clipwise_output": clipwise, "embedding": embedding}

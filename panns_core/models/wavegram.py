@@ -1,0 +1,74 @@
+"""Wavegram-Logmel-CNN: a learnt 1-D front end (the Wavegram) beside the log-mel, joined after the first block."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import AudioConfig
+from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_bn, init_layer
+from .blocks import ConvBlock, ConvPreWavBlock, build_cnn14_blocks, run_cnn14_blocks
+from .registry import register_model
+
+
+@register_model("Wavegram_Logmel_Cnn14")
+class WavegramLogmelCnn14(LogmelFrontend):
+    """The published model concatenates the two branches only when their time axes agree (10-s clips).
+
+    Here the Wavegram's time axis is cut or edge-padded to the log-mel's after `conv_block1`, so any
+    length works; at 10 s both have 500 frames and nothing changes.
+    """
+
+    embedding_size = 2048
+
+    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
+        super().__init__()
+        # Wavegram first: the official state dict lists pre_* before the front end.
+        self.pre_conv0 = nn.Conv1d(1, 64, kernel_size=11, stride=5, padding=5, bias=False)
+        self.pre_bn0 = nn.BatchNorm1d(64)
+        self.pre_block1 = ConvPreWavBlock(64, 64)
+        self.pre_block2 = ConvPreWavBlock(64, 128)
+        self.pre_block3 = ConvPreWavBlock(128, 128)
+        self.pre_block4 = ConvBlock(4, 64)
+        init_layer(self.pre_conv0)
+        init_bn(self.pre_bn0)
+        self.build_frontend(audio)
+        self.conv_block1 = ConvBlock(1, 64)
+        build_cnn14_blocks(self, first_in=128, start=2)
+        self.fc1 = nn.Linear(2048, 2048, bias=True)
+        self.fc_audioset = nn.Linear(2048, classes_num, bias=True)
+        init_layer(self.fc1)
+        init_layer(self.fc_audioset)
+
+    def wavegram(self, waveform: torch.Tensor) -> torch.Tensor:
+        # waveform: (batch, samples)
+        a = F.relu_(self.pre_bn0(self.pre_conv0(waveform[:, None, :])))  # (batch, 64, samples / 5)
+        a = self.pre_block1(a, pool_size=4)                               # (batch, 64, samples / 20)
+        a = self.pre_block2(a, pool_size=4)                               # (batch, 128, samples / 80)
+        a = self.pre_block3(a, pool_size=4)                               # (batch, 128, samples / 320)
+        a = a.reshape(a.shape[0], -1, 32, a.shape[-1]).transpose(2, 3)    # (batch, 4, samples / 320, 32)
+        return self.pre_block4(a, pool_size=(2, 1), pool_type="avg")      # (batch, 64, samples / 640, 32)
+
+    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
+        waveform = self.pad_short(waveform)
+        a = self.wavegram(waveform)                # (batch, 64, Tw, 32)
+        x = self.logmel(waveform)                  # (batch, 1, frames, mel)
+        if self.training and mixup_lambda is not None:
+            x = do_mixup(x, mixup_lambda)
+            a = do_mixup(a, mixup_lambda)
+        x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, frames / 2, 32)
+        x = torch.cat((x, _match_time(a, x.shape[2])), dim=1)      # (batch, 128, frames / 2, 32)
+        x = F.dropout(x, p=0.2, training=self.training)
+        x = run_cnn14_blocks(self, x, start=2)     # (batch, 2048, frames / 32, 2)
+        x = clip_pool(torch.mean(x, dim=3))        # (batch, 2048)
+        x = F.dropout(x, p=0.5, training=self.training)
+        x = F.relu_(self.fc1(x))
+        embedding = F.dropout(x, p=0.5, training=self.training)
+        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
+        return {"clipwise_output": clipwise, "embedding": embedding}
+
+
+def _match_time(a: torch.Tensor, frames: int) -> torch.Tensor:
+    """Cut, or repeat the last frame, so a (batch, C, T, F) Wavegram has `frames` time steps."""
+    missing = frames - a.shape[2]
+    if missing <= 0:
+        return a[:, :, :frames]
+    return torch.cat([a, a[:, :, -1:].expand(-1, -1, missing, -1)], dim=2)
