@@ -1,0 +1,30 @@
+"""The 65 animal classes with their ontology branch and path, from the core package (one source of truth)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from panns_core.labels import ANIMAL  # import labels before ontology: ontology imports labels
+from panns_core.ontology import branch_of, ontology_path
+
+
+@lru_cache(maxsize=1)
+def _table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "index": list(ANIMAL.indices),
+        "mid": list(ANIMAL.mids),
+        "class": list(ANIMAL.names),
+        "branch": [branch_of(m) for m in ANIMAL.mids],
+        "path": [" > ".join(ontology_path(m)) for m in ANIMAL.mids],
+    })
+
+
+def animal_classes() -> pd.DataFrame:
+    """index, mid, class (display name), branch (filter label), path ('Animal > ... > Bark'), in AudioSet order."""
+    return _table().copy()
+
+
+def branches() -> list[str]:
+    """Branch labels in AudioSet order of their first class (Animal first, then domestic, livestock, ...)."""
+    return list(dict.fromkeys(_table()["branch"]))

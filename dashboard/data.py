@@ -1,0 +1,151 @@
+"""Load a results folder into the tidy tables every dashboard page starts from (pandas only, no Streamlit).
+
+Runs are read through `panns_core.results` (validation, broken runs skipped with a warning); this
+module adds what the pages need on top: a readable unique label per run that always says
+measured or reported, each run's final class-wise AP restricted to the 65 animal classes, its mAP
+on those classes, and the per-class statistics used by the "Class effect" page.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from panns_core.results import load_runs
+
+from dashboard.classes import animal_classes
+
+CLASS_STATS_FILE = "class_stats.csv"
+SETTING_KEYS = ("batch_size", "balanced", "mixup", "data_fraction", "lr")
+
+
+@dataclass
+class Results:
+    """Everything read from one results folder. Treated as read-only by every shaping function."""
+
+    root: Path
+    runs: pd.DataFrame  # one row per run, indexed by run_id (see runs_table)
+    classwise: pd.DataFrame  # every class-wise row of every run, animal classes only, + run_id, label
+    final: pd.DataFrame  # the rows of each run's last evaluated iteration (all rows for reported runs)
+    curves: pd.DataFrame  # every curve row + run_id, label
+    class_stats: pd.DataFrame | None  # results/class_stats.csv when present
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.runs.empty
+
+
+def folder_signature(root) -> tuple:
+    """Names, sizes and modification times of everything a load reads: a cheap cache key that
+    changes whenever a run is added, replaced or edited."""
+    root = Path(root)
+    if not root.is_dir():
+        return (str(root), None)
+    entries = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.is_dir():
+            for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                st = sub.stat()
+                entries.append((entry.name, sub.name, st.st_size, st.st_mtime_ns))
+        elif entry.name == CLASS_STATS_FILE:
+            st = entry.stat()
+            entries.append((entry.name, st.st_size, st.st_mtime_ns))
+    return (str(root), tuple(entries))
+
+
+def _labels(infos: list) -> list[str]:
+    """Display name plus [measured]/[reported] (and the 527-class scope); the run id only where two runs would look alike."""
+    base = [f"{i.display_name} [{i.status}{', all 527 classes' if i.label_set == 'audioset' else ''}]" for i in infos]
+    counts = pd.Series(base).value_counts()
+    return [b if counts[b] == 1 else f"{b} ({i.run_id})" for b, i in zip(base, infos)]
+
+
+def runs_table(runs) -> pd.DataFrame:
+    """One row per run with the fields the pages filter, colour and annotate by."""
+    infos = [r.info for r in runs]
+    labels = _labels(infos)
+    rows = []
+    for info, label in zip(infos, labels):
+        row = {
+            "run_id": info.run_id, "label": label, "display_name": info.display_name, "model": info.model,
+            "kind": info.kind, "status": info.status, "trained_on": info.trained_on, "label_set": info.label_set,
+            "source": info.source or "measured here", "iterations": info.iterations, "hardware": info.hardware,
+            "created": info.created, "notes": info.notes,
+            "reported_mAP": info.metrics.get("mAP"), "classes_scored": info.metrics.get("classes_scored"),
+        }
+        for key in SETTING_KEYS:
+            row[key] = info.settings.get(key)
+        rows.append(row)
+    columns = ["run_id", "label", "display_name", "model", "kind", "status", "trained_on", "label_set", "source",
+               "iterations", "hardware", "created", "notes", "reported_mAP", "classes_scored", *SETTING_KEYS]
+    return pd.DataFrame(rows, columns=columns).set_index("run_id", drop=False)
+
+
+def _stack(runs, attr: str, labels: pd.Series) -> pd.DataFrame:
+    frames = [getattr(r, attr).assign(run_id=r.run_id) for r in runs if not getattr(r, attr).empty]
+    if not frames:
+        template = getattr(runs[0], attr) if runs else pd.DataFrame()
+        return template.iloc[0:0].assign(run_id=pd.Series(dtype="string"), label=pd.Series(dtype="string"))
+    out = pd.concat(frames, ignore_index=True)
+    out["label"] = out["run_id"].map(labels)
+    return out
+
+
+def final_rows(classwise: pd.DataFrame) -> pd.DataFrame:
+    """Each run's rows at its last evaluated iteration; reported tables (no iteration) are kept whole."""
+    if classwise.empty:
+        return classwise.copy()
+    last = classwise.groupby("run_id", sort=False)["iteration"].transform("max")
+    keep = last.isna() | (classwise["iteration"] == last)
+    return classwise[keep.to_numpy()].reset_index(drop=True)
+
+
+def animal_map(final: pd.DataFrame) -> pd.DataFrame:
+    """Per run: mean final AP over the animal classes it scored, and how many classes that was."""
+    if final.empty:
+        return pd.DataFrame(columns=["animal_mAP", "animal_classes"])
+    grouped = final.dropna(subset=["ap"]).groupby("run_id")["ap"]
+    return pd.DataFrame({"animal_mAP": grouped.mean(), "animal_classes": grouped.size()})
+
+
+def read_class_stats(root) -> pd.DataFrame | None:
+    """results/class_stats.csv when present and readable, else None (the page then falls back)."""
+    path = Path(root) / CLASS_STATS_FILE
+    if not path.is_file():
+        return None
+    stats = pd.read_csv(path)
+    if "index" not in stats.columns:
+        raise ValueError(f"{path}: no 'index' column")
+    return stats
+
+
+def load_results(root) -> Results:
+    """Read a results folder into a Results (never raises on a bad run: it becomes a warning)."""
+    root = Path(root)
+    runs, warnings = load_runs(root)
+    table = runs_table(runs)
+    labels = table["label"]
+    animal_idx = set(animal_classes()["index"])
+    classwise = _stack(runs, "classwise", labels)
+    if not classwise.empty:
+        classwise = classwise[classwise["index"].isin(animal_idx).to_numpy()].reset_index(drop=True)
+    final = final_rows(classwise)
+    table = table.join(animal_map(final))
+    # A run scored on the animal set without a per-class table (the study's headline) keeps its own mAP.
+    own = table["animal_mAP"].isna() & (table["label_set"] == "animal")
+    table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
+    table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
+    table["animal_mAP_from"] = np.where(
+        table["animal_classes"].notna(), "mean of per-class AP", np.where(own, "run.json metrics.mAP", ""))
+    curves = _stack(runs, "curve", labels)
+    try:
+        class_stats = read_class_stats(root)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        warnings.append(f"skipped {root / CLASS_STATS_FILE}: {exc}")
+        class_stats = None
+    return Results(root=root, runs=table, classwise=classwise, final=final, curves=curves,
+                   class_stats=class_stats, warnings=warnings)

@@ -1,0 +1,57 @@
+"""Entry point: `python demo/app.py [--host H] [--port P] [--checkpoint PATH --model NAME]`.
+
+Also the `app_file` of a Hugging Face Space, which runs it with no arguments (settings then
+come from environment variables, see demo/config.py). It sets the no-telemetry environment
+before Gradio is imported, fetches the default weights with a progress bar (or says why it
+cannot), builds the page and serves it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+# Before anything imports gradio or huggingface_hub: no analytics, no telemetry.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+# Run as a script (and on a Space) the repository root is not on sys.path; the app needs
+# `demo` and `panns_core` from this checkout, installed or not.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from demo.config import parse_config  # noqa: E402
+
+
+def fetch_default(state) -> None:
+    """Fetch the first choice's weights now, so the first visitor does not wait for a download."""
+    from demo.models import fetch, how_to_get, is_ready
+    from panns_core.errors import PannsError
+
+    choice = next(iter(state.choices.values()))
+    if is_ready(choice):
+        return
+    print(f"Fetching {choice.label} weights (first start) ...", flush=True)
+    try:
+        fetch(choice)
+    except PannsError as exc:
+        print(f"Could not fetch {choice.label}: {exc}\n{how_to_get(choice)}\n"
+              "The app starts anyway and shows this in the page.", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_config(argv)
+    from demo.models import list_choices
+    from demo.ui import DemoState, build_demo
+
+    state = DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
+    if config.fetch_at_start or (config.checkpoint or "").startswith("hf://"):
+        fetch_default(state)
+    demo = build_demo(state)
+    demo.launch(server_name=config.host, server_port=config.port, max_file_size=config.max_file_size,
+                footer_links=["api"], allowed_paths=[str(state.csv_root)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The model picker's entries and the app-layer cache of loaded taggers.
+
+The core package knows how to find, fetch and load a checkpoint; this module only decides
+which checkpoints the page offers, says whether each is ready (and, when it is not, exactly
+how to get it), and keeps each loaded `Tagger` for reuse so that a checkpoint is read from
+disk once, not once per request.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from panns_core import Tagger
+from panns_core import checkpoints
+from panns_core.download import cached_path, fetch_command
+from panns_core.errors import CheckpointError, WeightsUnavailableError
+
+HUB_PREFIX = "hf://"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the picker: `source` is a pretrained name, a file path or hf://owner/repo/file."""
+
+    key: str
+    label: str
+    about: str
+    source: str
+    arch: str | None = None
+
+    @property
+    def pretrained(self) -> bool:
+        return self.source in checkpoints.PRETRAINED
+
+
+def _pretrained_choice(name: str) -> ModelChoice:
+    w = checkpoints.PRETRAINED[name]
+    score = f", AudioSet mAP {w.reported_map:.3f}" if getattr(w, "reported_map", None) else ""
+    return ModelChoice(
+        key=name,
+        label=f"{name} (PANNs general{score})",
+        about=(f"The published PANNs **{name}** trained on all 527 AudioSet classes{score}, "
+               f"viewed on the 65 animal classes. Licence: {w.licence}."),
+        source=name,
+        arch=w.arch,
+    )
+
+
+def _local_choice(source: str, arch: str | None) -> ModelChoice:
+    name = source.rsplit("/", 1)[-1]
+    return ModelChoice(
+        key=f"local:{source}",
+        label=f"{name} (local{', ' + arch if arch else ''})",
+        about=f"Checkpoint `{source}`" + (f" ({arch})" if arch else "") + ", given at start.",
+        source=source,
+        arch=arch,
+    )
+
+
+def list_choices(default_model: str, checkpoint: str | None = None, arch: str | None = None) -> list[ModelChoice]:
+    """The local checkpoint first (when given), then the default pretrained one, then the others."""
+    if default_model not in checkpoints.PRETRAINED:
+        known = ", ".join(checkpoints.PRETRAINED)
+        raise SystemExit(f"--default-model {default_model!r} is not a pretrained checkpoint; known: {known}")
+    names = [default_model] + [n for n in checkpoints.PRETRAINED if n != default_model]
+    choices = [_pretrained_choice(n) for n in names]
+    if checkpoint:
+        choices.insert(0, _local_choice(checkpoint, arch))
+    return choices
+
+
+def how_to_get(choice: ModelChoice) -> str:
+    """Markdown telling a visitor what is missing and the exact ways to get it."""
+    if choice.pretrained:
+        w = checkpoints.PRETRAINED[choice.source]
+        return (f"**{choice.source} weights are not on this machine.** "
+                f"Fetch them with `{fetch_command(w)}`, or download <{w.url}> yourself and put the file at "
+                f"`{cached_path(w)}` (the cache folder is set by `PANNS_CACHE_DIR`), then reload this page.")
+    if choice.source.startswith(HUB_PREFIX):
+        return (f"**`{choice.source}` could not be fetched from the Hugging Face Hub.** Check the repository "
+                "name and the network, or download the file and start the app with `--checkpoint PATH`.")
+    return f"**Checkpoint `{choice.source}` does not exist.** Start the app with `--checkpoint PATH` to an existing file."
+
+
+def is_ready(choice: ModelChoice) -> bool:
+    """True when the weights are on this machine: no network needed to analyse with them."""
+    if choice.pretrained:
+        return cached_path(checkpoints.PRETRAINED[choice.source]).is_file()
+    if choice.source.startswith(HUB_PREFIX):
+        try:
+            _hub_file(choice.source, local_only=True)
+        except WeightsUnavailableError:
+            return False
+        return True
+    return Path(choice.source).is_file()
+
+
+def _hub_file(uri: str, local_only: bool = False) -> Path:
+    """hf://owner/repo/path/in/repo.pth -> local path through the Hub's own cache."""
+    parts = uri[len(HUB_PREFIX):].split("/", 2)
+    if len(parts) != 3 or not all(parts):
+        raise CheckpointError(f"{uri!r} is not of the form hf://owner/repo/file.pth")
+    from huggingface_hub import hf_hub_download  # only Hub-backed choices need it
+
+    try:
+        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], local_files_only=local_only))
+    except Exception as exc:  # the Hub raises many types (offline, 404, auth); all mean "not here"
+        raise WeightsUnavailableError(f"cannot fetch {uri}: {exc}") from exc
+
+
+def fetch(choice: ModelChoice) -> Path:
+    """Bring the weights onto this machine (download with progress when needed) and return their path."""
+    if choice.pretrained:
+        return checkpoints.download(checkpoints.PRETRAINED[choice.source])
+    if choice.source.startswith(HUB_PREFIX):
+        return _hub_file(choice.source)
+    path = Path(choice.source)
+    if not path.is_file():
+        raise WeightsUnavailableError(f"checkpoint {choice.source} does not exist")
+    return path
+
+
+class TaggerCache:
+    """Loaded taggers by picker key, shared by all requests; the least recently used is dropped
+    beyond `max_loaded` so that trying every model does not hold every model in memory."""
+
+    def __init__(self, max_loaded: int = 2):
+        self.max_loaded = max_loaded
+        self._taggers: OrderedDict[str, Tagger] = OrderedDict()
+        self._lock = threading.Lock()
+        self.loads = 0  # how many times a checkpoint was read from disk (tests check sharing)
+
+    def get(self, choice: ModelChoice) -> Tagger:
+        with self._lock:  # one load at a time: two first requests must not read the file twice
+            tagger = self._taggers.get(choice.key)
+            if tagger is None:
+                path = fetch(choice)
+                tagger = Tagger.from_pretrained(str(path) if not choice.pretrained else choice.source,
+                                                model=choice.arch, labels="animal")
+                self.loads += 1
+                self._taggers[choice.key] = tagger
+                while len(self._taggers) > self.max_loaded:
+                    self._taggers.popitem(last=False)
+            self._taggers.move_to_end(choice.key)
+            return tagger

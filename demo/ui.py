@@ -1,0 +1,134 @@
+"""The page: widgets, their layout, and the wiring to the demo's functions.
+
+Everything that computes lives elsewhere (analysis, models, plots); the handlers here only
+translate between widgets and those functions, turn the package's errors into `gr.Error`
+messages for the visitor, and keep the app-layer state (loaded taggers, CSV folder).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+
+from panns_core.errors import PannsError
+
+from .analysis import analyse
+from .config import DemoConfig
+from .examples import find_examples
+from .gpu import on_gpu
+from .models import ModelChoice, TaggerCache, fetch, how_to_get, is_ready
+
+CSV_KEEP_SECONDS = 3600  # score files older than this are removed when the next one is written
+
+INTRO = """# Which animal is that?
+Upload a recording (WAV, FLAC, OGG, MP3) or use the microphone. The PANNs audio tagger scores the
+**65 animal classes** of AudioSet, shows where each top class sits in the AudioSet ontology and
+*when* in the clip it is heard."""
+
+
+class DemoState:
+    """What the handlers share across requests: the picker's entries, the loaded taggers, a CSV folder."""
+
+    def __init__(self, config: DemoConfig, choices: list[ModelChoice], cache: TaggerCache | None = None):
+        self.config = config
+        self.choices = {c.key: c for c in choices}
+        self.cache = cache or TaggerCache()
+        self.csv_root = Path(tempfile.mkdtemp(prefix="panns_demo_"))
+
+    def choice(self, key: str) -> ModelChoice:
+        if key not in self.choices:
+            raise gr.Error(f"Unknown model {key!r}; pick one from the list.")
+        return self.choices[key]
+
+    def csv_dir(self) -> Path:
+        """A fresh folder per request (two visitors' files of the same name never collide)."""
+        cutoff = time.time() - CSV_KEEP_SECONDS
+        for old in self.csv_root.glob("*/*.csv"):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        return self.csv_root / uuid.uuid4().hex
+
+
+def model_status(state: DemoState, key: str) -> tuple[str, dict, dict]:
+    """Markdown about the chosen model, and whether the analyse and fetch buttons can be used."""
+    choice = state.choice(key)
+    if is_ready(choice):
+        return choice.about, gr.update(interactive=True), gr.update(visible=False)
+    return (f"{choice.about}\n\n{how_to_get(choice)}", gr.update(interactive=False),
+            gr.update(visible=choice.pretrained or choice.source.startswith("hf://")))
+
+
+def make_predict(state: DemoState):
+    """The button's handler: clip + settings -> the seven outputs, errors as `gr.Error`."""
+
+    @on_gpu
+    def predict(audio_path, key, top_k, threshold):
+        choice = state.choice(key)
+        try:
+            tagger = state.cache.get(choice)
+            result = analyse(audio_path, tagger, top_k=int(top_k), threshold=float(threshold),
+                             max_seconds=state.config.max_seconds, out_dir=state.csv_dir())
+        except PannsError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        return (result.top, result.ontology, result.spectrogram, result.timeline,
+                str(result.csv_path), result.summary)
+
+    return predict
+
+
+def make_fetch(state: DemoState):
+    """The fetch button's handler: download the chosen weights with a progress bar in the page."""
+
+    def fetch_weights(key, progress=gr.Progress(track_tqdm=True)):
+        choice = state.choice(key)
+        progress(0, desc=f"Fetching {choice.label}")
+        try:
+            fetch(choice)
+        except PannsError as exc:
+            raise gr.Error(f"{exc}. {how_to_get(choice)}", print_exception=False) from exc
+        return model_status(state, key)
+
+    return fetch_weights
+
+
+def build_demo(state: DemoState) -> gr.Blocks:
+    cfg = state.config
+    keys = list(state.choices)
+    first_status, first_button, first_fetch = model_status(state, keys[0])
+    with gr.Blocks(title="PANNs animal sounds") as demo:
+        gr.Markdown(INTRO)
+        with gr.Row():
+            with gr.Column(scale=1):
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip")
+                model = gr.Dropdown(choices=[(c.label, c.key) for c in state.choices.values()],
+                                    value=keys[0], label="Model")
+                status = gr.Markdown(first_status)
+                fetch_button = gr.Button("Fetch weights", visible=first_fetch["visible"])
+                with gr.Row():
+                    top_k = gr.Slider(1, 20, value=5, step=1, label="Top classes shown")
+                    threshold = gr.Slider(0.0, 1.0, value=0.05, step=0.01, label="Score threshold")
+                run = gr.Button("Analyse", variant="primary", interactive=first_button["interactive"])
+                clips = find_examples(cfg.examples_dir)
+                if clips:
+                    gr.Examples(examples=[[str(c)] for c in clips], inputs=[audio], label="Example clips")
+            with gr.Column(scale=1):
+                labels = gr.Label(label="Top animal classes", num_top_classes=20)
+                summary = gr.Markdown()
+                csv = gr.File(label="All 65 scores (CSV)")
+        ontology = gr.Markdown()
+        timeline = gr.LinePlot(x="seconds", y="score", color="class", y_lim=[0, 1],
+                               label="Top classes over time", height=260)
+        spectrogram = gr.Plot(label="Log-mel spectrogram")
+
+        model.change(lambda k: model_status(state, k), inputs=model, outputs=[status, run, fetch_button])
+        demo.load(lambda k: model_status(state, k), inputs=model, outputs=[status, run, fetch_button])
+        fetch_button.click(make_fetch(state), inputs=model, outputs=[status, run, fetch_button],
+                           concurrency_limit=1)
+        run.click(make_predict(state), inputs=[audio, model, top_k, threshold],
+                  outputs=[labels, ontology, spectrogram, timeline, csv, summary],
+                  api_name="analyse", concurrency_limit=cfg.concurrency)
+    demo.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
+    return demo

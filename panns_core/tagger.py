@@ -1,0 +1,254 @@
+"""One inference object for every front end (CLI, demo, training evaluation, notebooks).
+
+A Tagger owns a model, its label view and device; it turns any clip into a TaggingResult:
+clip scores, an embedding, a per-window timeline and, for Cnn14_DecisionLevelMax, frame scores.
+Long recordings are cut into windows (10 s by default) and run in small batches, so memory stays
+bounded by the window and batch size, not by the recording's length.
+"""
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from .audio import prepare_waveform, stream_audio
+from .checkpoints import load_checkpoint
+from .errors import PannsError
+from .labels import LabelSet, get_label_set
+from .ontology import make_consistent
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass
+class TaggingResult:
+    """Scores of one clip over a label set. `scores` is in label order; `top` sorts them."""
+
+    labels: LabelSet
+    scores: np.ndarray                 # (n_labels,) clip-level: max over windows
+    embedding: np.ndarray              # (embedding_size,) mean over windows
+    timeline: np.ndarray               # (n_windows, n_labels)
+    window_starts: np.ndarray          # (n_windows,) seconds
+    window_seconds: float
+    duration: float                    # seconds of audio seen
+    framewise: Optional[np.ndarray] = None  # (frames, n_labels), Cnn14_DecisionLevelMax only
+    frame_seconds: Optional[float] = None   # time between framewise rows
+    source: Optional[str] = None
+    model: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def top(self, k: int = 5, threshold: float = 0.0) -> List[Tuple[str, str, float]]:
+        """The k best labels scoring at least `threshold`, as (display_name, mid, score)."""
+        order = np.argsort(-self.scores, kind="stable")[:k]
+        return [(self.labels.names[i], self.labels.mids[i], float(self.scores[i]))
+                for i in order if self.scores[i] >= threshold]
+
+    def to_frame(self):
+        """All scores as a table (label order): mid, display_name, score."""
+        import pandas as pd
+
+        return pd.DataFrame({"mid": self.labels.mids, "display_name": self.labels.names,
+                             "score": self.scores.astype(float)})
+
+    def timeline_frame(self):
+        """Per-window scores as a long table: start, end, mid, display_name, score."""
+        import pandas as pd
+
+        n = len(self.window_starts)
+        return pd.DataFrame({
+            "start": np.repeat(self.window_starts, len(self.labels)),
+            "end": np.repeat(np.minimum(self.window_starts + self.window_seconds, self.duration), len(self.labels)),
+            "mid": np.tile(self.labels.mids, n), "display_name": np.tile(self.labels.names, n),
+            "score": self.timeline.reshape(-1).astype(float)})
+
+
+class _Accumulator:
+    """Collects the windows of one clip and folds them into a TaggingResult."""
+
+    def __init__(self, frame_hop: int):
+        self.starts, self.scores, self.embeddings, self.frames = [], [], [], []
+        self.frame_hop = frame_hop
+
+    def add(self, start: int, scores, embedding, frames):
+        self.starts.append(start)
+        self.scores.append(scores)
+        self.embeddings.append(embedding)
+        if frames is not None:
+            self.frames.append(frames)
+
+    def framewise(self, total: int) -> Optional[np.ndarray]:
+        """Place each window's frames on the recording's frame grid; overlaps keep the max."""
+        if not self.frames:
+            return None
+        grid = np.zeros((1 + total // self.frame_hop, self.frames[0].shape[1]), np.float32)
+        for start, frames in zip(self.starts, self.frames):
+            first = int(round(start / self.frame_hop))
+            rows = frames[: max(0, len(grid) - first)]
+            np.maximum(grid[first:first + len(rows)], rows, out=grid[first:first + len(rows)])
+        return grid
+
+
+class Tagger:
+    """Tag animal sounds (or all AudioSet classes) in clips of any length, format and rate."""
+
+    def __init__(self, model: torch.nn.Module, labels="animal", device="auto", window_seconds: float = 10.0,
+                 hop_seconds: Optional[float] = None, batch_size: int = 8, precision: str = "fp32",
+                 consistent: bool = False, max_seconds: Optional[float] = None, info: Optional[dict] = None):
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.arch = getattr(model, "arch_name", type(model).__name__)
+        self.sample_rate = model.audio.sample_rate
+        self.labels = get_label_set(labels)
+        self.output_index = self._output_index(model.classes_num)
+        if window_seconds <= 0 or (hop_seconds is not None and hop_seconds <= 0):
+            raise ValueError("window_seconds and hop_seconds must be positive")
+        self.window = int(round(window_seconds * self.sample_rate))
+        self.hop = int(round((hop_seconds or window_seconds) * self.sample_rate))
+        self.batch_size = batch_size
+        if precision not in ("fp32", "bf16"):
+            raise ValueError("precision must be 'fp32' or 'bf16'")
+        self.precision = precision
+        self.consistent = consistent
+        self.max_seconds = max_seconds
+        self.info = info or {}
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_pretrained(cls, name_or_path, model: Optional[str] = None, device="auto", labels="animal",
+                        progress: bool = True, **kwargs) -> "Tagger":
+        """A released checkpoint by name ('Cnn14'), or a local file; `model` names a bare file's architecture."""
+        net, info = load_checkpoint(name_or_path, arch=model, progress=progress)
+        return cls(net, labels=labels, device=device, info=info, **kwargs)
+
+    def _output_index(self, classes_num: int) -> Optional[torch.Tensor]:
+        """Which model outputs give our labels: a 527-class model viewed on the animal set selects 72..136."""
+        if classes_num == len(self.labels):
+            return None
+        if classes_num == 527:
+            return torch.tensor(self.labels.indices)
+        raise PannsError(f"a {classes_num}-class model cannot be viewed on the {self.labels.name!r} label set "
+                         f"({len(self.labels)} classes)")
+
+    # ---------------------------------------------------------------- public API
+    def predict(self, waveform, sample_rate: int) -> TaggingResult:
+        return self.predict_batch([waveform], sample_rate)[0]
+
+    def predict_batch(self, waveforms: Sequence, sample_rate: int) -> List[TaggingResult]:
+        """Several in-memory clips; windows of equal length from different clips share batches."""
+        clips = [prepare_waveform(w, sample_rate, self.sample_rate, what=f"waveform {i}")
+                 for i, w in enumerate(waveforms)]
+        self._check_length(max(len(c) for c in clips) / self.sample_rate, "waveform")
+        results = self._run([(i, iter([c])) for i, c in enumerate(clips)])
+        return [results[i] for i in range(len(clips))]
+
+    def predict_file(self, path) -> TaggingResult:
+        """Decode (any format), resample, downmix and tag a file, streaming long ones."""
+        stream = stream_audio(path, self.sample_rate, max_seconds=self.max_seconds)
+        result = self._run([(0, stream)])[0]
+        result.source = str(path)
+        return result
+
+    @torch.no_grad()
+    def log_mel(self, waveform: np.ndarray) -> np.ndarray:
+        """(frames, mel_bins) log-mel of a 32-kHz clip, before the model's normalisation: for display."""
+        x = torch.as_tensor(np.asarray(waveform, np.float32), device=self.device)[None]
+        x = self.model.pad_short(x)
+        spec = self.model.logmel_extractor(self.model.spectrogram_extractor(x))  # (1, 1, frames, mels)
+        return spec[0, 0].float().cpu().numpy()
+
+    # ---------------------------------------------------------------- internals
+    def _check_length(self, seconds: float, what: str):
+        if self.max_seconds is not None and seconds > self.max_seconds:
+            from .errors import AudioError
+
+            raise AudioError(f"{what} lasts {seconds:.0f} s, longer than the {self.max_seconds:.0f} s limit")
+
+    def _windows(self, blocks: Iterable[np.ndarray]) -> Iterator[Tuple[int, np.ndarray, int]]:
+        """(start, window, total_so_far) over a stream of blocks; the last window is aligned to the end.
+
+        Keeps at most one window plus one block in memory.
+        """
+        buffer, buffer_start, pos, total, emitted, last_end = np.zeros(0, np.float32), 0, 0, 0, False, 0
+        for block in blocks:
+            buffer = np.concatenate([buffer, block])
+            total += len(block)
+            while pos + self.window <= total:
+                yield pos, buffer[pos - buffer_start: pos - buffer_start + self.window], total
+                emitted, last_end = True, pos + self.window
+                pos += self.hop
+            keep_from = max(buffer_start, min(pos, total - self.window))
+            buffer, buffer_start = buffer[keep_from - buffer_start:], keep_from
+        if total == 0:
+            return
+        if not emitted:
+            yield 0, buffer, total  # a clip shorter than one window is one window
+        elif last_end < total:
+            yield total - self.window, buffer[-self.window:], total
+
+    def _autocast(self):
+        if self.precision == "bf16":
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    @torch.no_grad()
+    def _forward(self, batch: List[np.ndarray]):
+        x = torch.from_numpy(np.stack(batch)).to(self.device)  # (batch, samples)
+        with self._autocast():
+            out = self.model(x)
+        scores = out["clipwise_output"].float()
+        frames = out.get("framewise_output")
+        if self.output_index is not None:
+            index = self.output_index.to(scores.device)
+            scores = scores[:, index]
+            frames = frames[..., index] if frames is not None else None
+        frames = frames.float().cpu().numpy() if frames is not None else [None] * len(batch)
+        return scores.cpu().numpy(), out["embedding"].float().cpu().numpy(), frames
+
+    def _run(self, streams) -> dict:
+        """Run every window of every (clip_id, blocks) stream, batching equal-length windows."""
+        accs, totals, pending = {}, {}, []
+
+        def flush():
+            if pending:
+                scores, embeddings, frames = self._forward([w for _, _, w in pending])
+                for (cid, start, _), s, e, f in zip(pending, scores, embeddings, frames):
+                    accs[cid].add(start, s, e, f)
+                pending.clear()
+
+        for cid, blocks in streams:
+            accs[cid] = _Accumulator(self.model.audio.hop_size)
+            for start, window, total in self._windows(blocks):
+                if pending and (len(pending) == self.batch_size or len(pending[0][2]) != len(window)):
+                    flush()
+                pending.append((cid, start, window.copy()))
+                totals[cid] = total
+        flush()
+        return {cid: self._result(acc, totals.get(cid, 0)) for cid, acc in accs.items()}
+
+    def _result(self, acc: _Accumulator, total: int) -> TaggingResult:
+        if not acc.scores:
+            from .errors import AudioError
+
+            raise AudioError("the audio holds no samples")
+        timeline = np.stack(acc.scores)
+        framewise = acc.framewise(total)
+        if self.consistent:
+            timeline = make_consistent(timeline, self.labels)
+            framewise = make_consistent(framewise, self.labels) if framewise is not None else None
+        sr = self.sample_rate
+        return TaggingResult(
+            labels=self.labels, scores=timeline.max(axis=0), embedding=np.mean(acc.embeddings, axis=0),
+            timeline=timeline, window_starts=np.asarray(acc.starts, float) / sr,
+            window_seconds=min(self.window, total) / sr, duration=total / sr, framewise=framewise,
+            frame_seconds=self.model.audio.hop_size / sr if framewise is not None else None, model=self.arch)
