@@ -137,10 +137,11 @@ def load_results(root) -> Results:
     table = table.join(animal_map(final))
     # A run scored on the animal set without a per-class table (the study's headline) keeps its own mAP.
     own = table["animal_mAP"].isna() & (table["label_set"] == "animal")
-    table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
-    table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
     table["animal_mAP_from"] = np.where(
-        table["animal_classes"].notna(), "mean of per-class AP", np.where(own, "run.json metrics.mAP", ""))
+        table["animal_classes"].notna(), "mean of per-class AP", np.where(own, "the run's own mAP, no per-class table", ""))
+    table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
+    table.loc[own, "animal_classes"] = pd.to_numeric(table.loc[own, "classes_scored"], errors="coerce")
+    table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
     curves = _stack(runs, "curve", labels)
     try:
         class_stats = read_class_stats(root)

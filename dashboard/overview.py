@@ -18,7 +18,8 @@ def animal_overview(res: Results) -> pd.DataFrame:
     runs = res.runs[res.runs["animal_mAP"].notna()].copy()
     runs["group"] = runs["trained_on"].map({"animal": GROUP_ANIMAL, "audioset": GROUP_GENERAL})
     runs = runs.sort_values(["trained_on", "animal_mAP"], ascending=[True, False])
-    cols = ["label", "group", "status", "animal_mAP", "animal_classes", "animal_mAP_from", "model", "trained_on",
+    cols = ["label", "group", "status", "animal_mAP", "animal_classes", "animal_mAP_from", "model", "display_name",
+            "trained_on",
             "iterations", "source", "notes", "run_id"]
     return runs[cols].reset_index(drop=True)
 
@@ -44,7 +45,7 @@ def comparability_note(res: Results) -> str:
         for _, g in general.iterrows():
             same = overall[overall["model"] == g["model"]]
             if not same.empty:
-                pairs.append(f"{g['model']}: {same['mAP_527_classes'].iloc[0]:.3f} on 527 classes but "
+                pairs.append(f"{g['display_name']}: {same['mAP_527_classes'].iloc[0]:.3f} on 527 classes but "
                              f"{g['animal_mAP']:.3f} on the animal classes")
         if pairs:
             lines.append("The same general models: " + "; ".join(pairs) + ".")

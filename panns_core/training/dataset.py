@@ -15,9 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .packfile import PackError, open_pack, inspect_pack
-
-INT16_SCALE = 32767.0  # PANNs stores float audio as round(x * 32767) and divides by the same
+from .packfile import INT16_SCALE, PackError, inspect_pack, open_pack
 
 
 class PackedDataset(Dataset):

@@ -24,6 +24,7 @@ import numpy as np
 from panns_core.errors import PannsError
 
 CLIP_SECONDS = 10
+INT16_SCALE = 32767.0  # PANNs stores float audio as round(x * 32767) and divides by the same
 _GROW = 256  # rows added to the datasets at a time while writing
 
 
@@ -130,16 +131,21 @@ class PackWriter:
         return name in self.names
 
     def append(self, name: str, waveform: np.ndarray, target: np.ndarray) -> None:
-        if waveform.shape != (self.clip_samples,) or waveform.dtype != np.int16:
-            raise ValueError(f"waveform must be int16 ({self.clip_samples},), got {waveform.dtype} {waveform.shape}")
+        """Add one clip: float audio in [-1, 1] at the file's rate, any length (cut or zero-padded to 10 s)."""
         if name in self.names:
             raise ValueError(f"{name} is already packed")
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if waveform.ndim != 1 or not waveform.size or not np.isfinite(waveform).all():
+            raise ValueError(f"{name}: waveform must be a non-empty finite 1-D array")
+        row = np.zeros(self.clip_samples, dtype=np.int16)
+        clip = waveform[: self.clip_samples]
+        row[: len(clip)] = np.round(np.clip(clip, -1.0, 1.0) * INT16_SCALE)
         f = self.f
         if self.count >= len(f["waveform"]):
             for key in ("audio_name", "waveform", "target"):
                 f[key].resize(self.count + _GROW, axis=0)
         f["audio_name"][self.count] = name.encode()
-        f["waveform"][self.count] = waveform
+        f["waveform"][self.count] = row
         f["target"][self.count] = target
         self.count += 1
         self.names.add(name)

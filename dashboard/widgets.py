@@ -1,0 +1,19 @@
+"""Small Streamlit helpers shared by the pages: a table that always comes with its CSV download, and the run warnings."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+
+def table_with_download(table: pd.DataFrame, file_name: str, key: str, **dataframe_kw) -> None:
+    """Show a table and a button downloading exactly what is shown, as CSV."""
+    st.dataframe(table, hide_index=True, width="stretch", **dataframe_kw)
+    st.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=f"download_{key}", on_click="ignore")
+
+
+def show_warnings(warnings: list[str]) -> None:
+    """One warning per unreadable run file, naming it (the run is skipped, the others still load)."""
+    if warnings:
+        st.warning(f"{len(warnings)} run file(s) could not be read and were skipped:\n\n"
+                   + "\n".join(f"- `{w}`" for w in warnings))

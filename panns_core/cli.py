@@ -1,0 +1,130 @@
+"""Command line: `python -m panns_core tag PATH... --csv tags.csv` and `python -m panns_core download NAME`."""
+import argparse
+import csv
+import sys
+from pathlib import Path
+from typing import Iterator, List
+
+from .errors import PannsError
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".opus", ".aiff", ".aif", ".au", ".m4a"}
+
+
+def find_audio(paths: List[str]) -> List[Path]:
+    """Files given directly, plus audio files found recursively in given folders (sorted)."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+        else:
+            found.append(p)
+    return found
+
+
+def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
+    """One row per file, or one per window; each with the top-k labels and scores."""
+    spans = [(None, None, result.scores)]
+    if per_window:
+        spans = [(s, min(s + result.window_seconds, result.duration), scores)
+                 for s, scores in zip(result.window_starts, result.timeline)]
+    for start, end, scores in spans:
+        row = {"file": str(path), "start": start if start is None else round(float(start), 3),
+               "end": end if end is None else round(float(end), 3), "error": ""}
+        order = scores.argsort()[::-1][:k]
+        for rank, i in enumerate(order, 1):
+            row[f"label_{rank}"] = result.labels.names[i]
+            row[f"mid_{rank}"] = result.labels.mids[i]
+            row[f"score_{rank}"] = round(float(scores[i]), 6)
+        yield row
+
+
+def tag(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .tagger import Tagger
+
+    files = find_audio(args.paths)
+    if not files:
+        print(f"no audio files found in {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    tagger = Tagger.from_pretrained(args.model, model=args.arch, device=args.device, labels=args.labels,
+                                    window_seconds=args.window, hop_seconds=args.hop, consistent=args.consistent,
+                                    precision=args.precision)
+    fields = ["file", "start", "end"] + [f"{c}_{r}" for r in range(1, args.top + 1)
+                                         for c in ("label", "mid", "score")] + ["error"]
+    out = open(args.csv, "w", newline="") if args.csv else sys.stdout
+    failures = 0
+    try:
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        for path in tqdm(files, desc="tagging", unit="file", disable=args.quiet):
+            try:
+                result = tagger.predict_file(path)
+            except PannsError as e:  # one bad file must not lose the others
+                failures += 1
+                writer.writerow({"file": str(path), "error": str(e)})
+                continue
+            per_window = args.rows == "window" or (args.rows == "auto" and len(result.window_starts) > 1)
+            writer.writerows(result_rows(path, result, args.top, per_window))
+    finally:
+        if args.csv:
+            out.close()
+    if failures:
+        print(f"{failures} of {len(files)} files could not be tagged (see the error column)", file=sys.stderr)
+    return 0
+
+
+def download_cmd(args) -> int:
+    from .download import download
+    from .weights import get_weights
+
+    for name in args.names:
+        print(download(get_weights(name), progress=not args.quiet))
+    return 0
+
+
+def list_cmd(args) -> int:
+    from .download import cached_path
+    from .weights import PRETRAINED
+
+    for w in PRETRAINED.values():
+        state = "cached" if cached_path(w).exists() else "not downloaded"
+        print(f"{w.name:24s} {w.arch:24s} mAP {w.reported_map}  {state}  {w.url}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m panns_core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("tag", help="tag audio files or folders, write a CSV")
+    t.add_argument("paths", nargs="+", help="audio files and/or folders (searched recursively)")
+    t.add_argument("--model", default="Cnn14", help="released checkpoint name or a .pth path")
+    t.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
+    t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
+    t.add_argument("--top", type=int, default=5)
+    t.add_argument("--labels", choices=["animal", "audioset"], default="animal")
+    t.add_argument("--window", type=float, default=10.0, help="window length in seconds")
+    t.add_argument("--hop", type=float, default=None, help="hop between windows in seconds (default: window)")
+    t.add_argument("--rows", choices=["auto", "file", "window"], default="auto",
+                   help="auto: one row per window for files longer than a window, else one per file")
+    t.add_argument("--consistent", action="store_true", help="a parent scores at least its best child")
+    t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    t.add_argument("--device", default="auto")
+    t.add_argument("--quiet", action="store_true")
+    t.set_defaults(func=tag)
+    d = sub.add_parser("download", help="fetch released checkpoints into the cache")
+    d.add_argument("names", nargs="+")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=download_cmd)
+    ls = sub.add_parser("list", help="list released checkpoints and whether they are cached")
+    ls.set_defaults(func=list_cmd)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PannsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1

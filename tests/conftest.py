@@ -1,0 +1,78 @@
+"""Shared fixtures: the read-only ../shared data, and random-weight checkpoints in the official format."""
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+ARTIFACTS = REPO / "test-artifacts"
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("PANNS_OFFLINE", "1")  # nothing in the suite may reach the network
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "panns_reference" / "golden.json").exists():
+        pytest.fail(f"the shared data folder is missing: expected {SHARED} beside the repository")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def reference(shared_dir):
+    """The PANNs reference helpers (fill_weights, compare) from ../shared/panns_reference."""
+    sys.path.insert(0, str(shared_dir / "panns_reference"))
+    import compare
+    import fill_weights
+
+    return type("Reference", (), {"compare": compare, "fill": fill_weights,
+                                  "golden": shared_dir / "panns_reference" / "golden.json",
+                                  "manifest": shared_dir / "panns_reference" / "manifest.json",
+                                  "clip": shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"})
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def write_official_checkpoint(path: Path, arch: str, classes_num: int = 527, seed: int = 0) -> Path:
+    """A random-weight file laid out like the Zenodo ones: weights under 'model', numpy sampler state beside."""
+    from panns_core import create_model
+
+    torch.manual_seed(seed)
+    model = create_model(arch, classes_num=classes_num)
+    rng = np.random.RandomState(seed)
+    torch.save({"iteration": 600000, "model": model.state_dict(),
+                "sampler": {"indexes_per_class": [np.arange(3) + i for i in range(4)], "queue": [1, 2, 3],
+                            "pointers_of_classes": np.zeros(4, np.int64), "random_state": rng.get_state()}}, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def official_checkpoint(tmp_path_factory):
+    """official_checkpoint(arch, classes_num=527) -> Path of a random-weight checkpoint in the official format.
+
+    Files are written once per session and named like the released ones (e.g. Cnn14_mAP=0.431.pth).
+    """
+    root = tmp_path_factory.mktemp("official")
+    made = {}
+
+    def make(arch: str, classes_num: int = 527) -> Path:
+        key = (arch, classes_num)
+        if key not in made:
+            from panns_core.weights import PRETRAINED
+
+            name = PRETRAINED[arch].filename if arch in PRETRAINED and classes_num == 527 else f"{arch}_{classes_num}.pth"
+            folder = root / f"{arch}_{classes_num}"
+            folder.mkdir()
+            made[key] = write_official_checkpoint(folder / name, arch, classes_num)
+        return made[key]
+
+    return make
