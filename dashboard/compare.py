@@ -39,7 +39,8 @@ def class_table(res: Results, run_ids, baseline: str | None = None, branches=Non
     out = classes[["index", "class", "branch", "mid", "path"]].set_index("index")
     label = res.runs["label"]
     for run_id in wanted:
-        out[f"AP: {label[run_id]}"] = ap[run_id] if run_id in ap.columns else float("nan")
+        # reindex: assigning a Series to an empty frame would otherwise bring in the Series' rows
+        out[f"AP: {label[run_id]}"] = ap[run_id].reindex(out.index) if run_id in ap.columns else float("nan")
     if baseline:
         base = out[f"AP: {label[baseline]}"]
         for run_id in run_ids:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from panns_core.results import load_runs
+from panns_core.results import empty_classwise, empty_curve, load_runs
 
 from dashboard.classes import animal_classes
 
@@ -82,13 +82,17 @@ def runs_table(runs) -> pd.DataFrame:
         rows.append(row)
     columns = ["run_id", "label", "display_name", "model", "kind", "status", "trained_on", "label_set", "source",
                "iterations", "hardware", "created", "notes", "reported_mAP", "classes_scored", *SETTING_KEYS]
-    return pd.DataFrame(rows, columns=columns).set_index("run_id", drop=False)
+    table = pd.DataFrame(rows, columns=columns)
+    for key in SETTING_KEYS:  # keep 16 as 16 and True as True (a float column would show 16.0)
+        table[key] = pd.Series([row[key] for row in rows], dtype=object)
+    table["iterations"] = pd.to_numeric(table["iterations"]).astype("Int64")
+    return table.set_index("run_id", drop=False)
 
 
 def _stack(runs, attr: str, labels: pd.Series) -> pd.DataFrame:
     frames = [getattr(r, attr).assign(run_id=r.run_id) for r in runs if not getattr(r, attr).empty]
     if not frames:
-        template = getattr(runs[0], attr) if runs else pd.DataFrame()
+        template = empty_classwise() if attr == "classwise" else empty_curve()
         return template.iloc[0:0].assign(run_id=pd.Series(dtype="string"), label=pd.Series(dtype="string"))
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["run_id"].map(labels)

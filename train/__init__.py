@@ -1,0 +1,1 @@
+"""Command-line stages that reproduce the animal-only PANNs study: `python -m train <stage>`."""

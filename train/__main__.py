@@ -1,0 +1,39 @@
+"""`python -m train <stage>`: metadata -> download -> pack -> fit -> evaluate (see README's training section).
+
+Each stage is one module with `add_arguments(parser)` and `run(args)`; `--help` on a stage lists its options.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from panns_core.errors import PannsError
+
+from . import download, evaluate, fit, metadata, pack
+
+STAGES = {"metadata": metadata, "download": download, "pack": pack, "fit": fit, "evaluate": evaluate}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="stage", required=True)
+    for name, module in STAGES.items():
+        stage = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(stage)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        STAGES[args.stage].run(args)
+    except (PannsError, ValueError, FileExistsError, KeyError) as exc:
+        # Bad input (a missing file, a damaged pack, a foreign checkpoint): one clear line, no traceback.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

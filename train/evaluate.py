@@ -1,0 +1,79 @@
+"""Stage 5, `python -m train evaluate`: score any checkpoint on a packed evaluation set.
+
+Ours or an official 527-class PANNs checkpoint (a file, or a released name such as `Cnn14`): the
+model's outputs are viewed on the pack's classes, so a general model and an animal-only model are
+scored on the same clips and the same 65 classes. Writes a results run of kind "evaluate".
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import torch
+
+from panns_core.checkpoints import load_checkpoint
+from panns_core.labels import get_label_set
+from panns_core.training import reporting
+from panns_core.training.dataclass_cli import add_arguments as _add_config_arguments
+from panns_core.training.dataclass_cli import from_namespace
+from panns_core.training.dataset import PackedDataset
+from panns_core.training.evaluation import evaluate
+from panns_core.training.loop import pick_device
+
+
+@dataclass
+class EvaluateConfig:
+    checkpoint: str = field(metadata={"help": "checkpoint file, or a released name (e.g. Cnn14)"})
+    eval: str = field(metadata={"help": "packed evaluation file (HDF5)"})
+    arch: str | None = field(default=None, metadata={"help": "architecture, if the checkpoint does not say"})
+    run_id: str | None = field(default=None, metadata={"help": "results folder name (default: from the checkpoint)"})
+    results: str = field(default="results", metadata={"help": "results root the dashboard reads"})
+    batch_size: int = field(default=32, metadata={"help": "clips per batch"})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
+    amp: bool = field(default=True, metadata={"help": "automatic mixed precision on GPU"})
+    num_workers: int = field(default=2, metadata={"help": "data-loader worker processes"})
+    notes: str = field(default="", metadata={"help": "free text kept with the results"})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_config_arguments(parser, EvaluateConfig)
+
+
+def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
+    device = pick_device(cfg.device, 0)
+    use_amp = cfg.amp and device.type == "cuda"
+    model, info = load_checkpoint(cfg.checkpoint, arch=cfg.arch)
+    model.to(device)
+    data = PackedDataset(cfg.eval)
+    data_labels = get_label_set(data.info.label_set)
+    model_labels = get_label_set(info["label_set"])
+    with torch.inference_mode():
+        scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
+                          amp=use_amp, num_workers=cfg.num_workers)
+    data.close()
+    iteration = info.get("iteration")
+    released = info["weights"].name if info.get("weights") is not None else None
+    stem = released or Path(cfg.checkpoint).parent.name or Path(cfg.checkpoint).stem
+    run_id = cfg.run_id or f"eval-{info['arch']}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    general = model_labels.name != data_labels.name
+    path = reporting.write(
+        cfg.results, run_id=run_id, kind="evaluate", model=info["arch"], trained_on=model_labels.name,
+        labels=data_labels, data={"eval": cfg.eval, "eval_clips": len(data)},
+        checkpoint=released or str(info["path"]), iterations=iteration, settings=asdict(cfg), scores=scores,
+        classwise=reporting.classwise_rows(scores, data_labels, iteration),
+        curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
+        hardware_text=reporting.hardware(device, 1, use_amp), notes=cfg.notes,
+        display_name=f"{info['arch']} ({model_labels.name} model" + (f", viewed on {data_labels.name})" if general else ")"))
+    return {"run_id": run_id, "results": path, "scores": scores, "labels": data_labels}
+
+
+def run(args: argparse.Namespace) -> dict:
+    summary = evaluate_checkpoint(from_namespace(EvaluateConfig, args))
+    s, labels = summary["scores"], summary["labels"]
+    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  over {len(s.scored)} of {len(labels)} classes")
+    if s.left_out:
+        print("left out (no positive clip): " + ", ".join(labels.names[k] for k in s.left_out))
+    print(f"results -> {summary['results']}")
+    return summary
