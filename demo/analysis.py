@@ -41,19 +41,12 @@ def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> 
     """Decode to mono float32 at `sample_rate`; refuse what cannot be analysed, with a reason."""
     if path is None or str(path) == "":
         raise AudioError("No clip given: upload a recording or use the microphone first.")
-    wave = load_audio(path, sample_rate=sample_rate, max_seconds=max_seconds)
+    wave = load_audio(path, sample_rate=sample_rate, max_seconds=max_seconds)  # AudioError: not audio, too long...
     if wave.size == 0:
         raise AudioError("The clip is empty: it holds no audio samples.")
-    if not np.isfinite(wave).all():
-        raise AudioError("The clip holds invalid samples (NaN or infinity).")
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
         raise AudioError("The clip is silent: there is nothing to recognise.")
     return wave
-
-
-def top_labels(result, top_k: int, threshold: float) -> list[tuple[str, str, float]]:
-    """The `top_k` best (name, mid, score) at or above `threshold`."""
-    return [t for t in result.top(int(top_k)) if t[2] >= threshold]
 
 
 def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float]) -> str:
@@ -70,10 +63,7 @@ def write_scores_csv(result, out_dir: Path, stem: str) -> Path:
     """All scores of the label set, best first, as a CSV the visitor downloads."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{stem}_animal_scores.csv"
-    frame = result.to_frame()
-    if "score" in frame.columns:
-        frame = frame.sort_values("score", ascending=False)
-    frame.to_csv(path, index=False)
+    result.to_frame().sort_values("score", ascending=False, kind="stable").to_csv(path, index=False)
     return path
 
 
@@ -86,7 +76,7 @@ def analyse(path, tagger, *, top_k: int = 5, threshold: float = 0.1, max_seconds
     result = tagger.predict(wave, tagger.sample_rate)
     model_seconds = time.perf_counter() - model_start
 
-    top = top_labels(result, top_k, threshold)
+    top = result.top(int(top_k), threshold=float(threshold))
     best = result.top(1)[0]
     timeline_mids = [mid for _, mid, _ in result.top(min(int(top_k), TIMELINE_CLASSES))]
     stem = Path(str(path)).stem or "clip"

@@ -36,8 +36,10 @@ def _pool_max(values: np.ndarray, times: np.ndarray, max_points: int) -> tuple[n
 
 
 def timeline_frame(result, mids: list[str]) -> pd.DataFrame:
-    """Scores of the classes `mids` over time: frame by frame when the model gives frames,
-    else one flat step per analysis window (two points: where it starts and where it ends)."""
+    """Scores of the classes `mids` over time, long format (seconds, class, score).
+
+    Frame by frame when the model gives frames; else one point per analysis window at its
+    centre, or, for a clip analysed as a single window, a flat line across the whole clip."""
     cols = [result.labels.index_of(mid) for mid in mids]
     names = [result.labels.names[c] for c in cols]
     if result.framewise is not None:
@@ -45,15 +47,16 @@ def timeline_frame(result, mids: list[str]) -> pd.DataFrame:
         times = np.arange(len(values)) * float(result.frame_seconds)
         values, times = _pool_max(values, times, MAX_POINTS)
     else:
-        starts = np.asarray(result.window_starts, dtype=float)              # (windows,)
-        windowed = np.asarray(result.timeline)[:, cols]                      # (windows, k)
-        windowed, starts = _pool_max(windowed, starts, MAX_POINTS // 2)
-        ends = np.append(starts[1:], max(float(result.duration), starts[-1] + 1e-3))
-        times = np.stack([starts, ends], axis=1).reshape(-1)                # start, end, start, ...
-        values = np.repeat(windowed, 2, axis=0)
-    rows = {
+        values = np.asarray(result.timeline)[:, cols]                         # (windows, k)
+        starts = np.asarray(result.window_starts, dtype=float)
+        if len(starts) == 1:
+            times = np.array([0.0, float(result.duration)])
+            values = np.repeat(values, 2, axis=0)
+        else:
+            times = np.minimum(starts + result.window_seconds / 2, result.duration)
+            values, times = _pool_max(values, times, MAX_POINTS)
+    return pd.DataFrame({
         "seconds": np.tile(times, len(cols)),
         "class": np.repeat(names, len(times)),
         "score": values.T.reshape(-1).astype(float),
-    }
-    return pd.DataFrame(rows)
+    })

@@ -5,7 +5,6 @@ recording never sits in memory whole; formats libsndfile cannot read fall back t
 (audioread/ffmpeg), which decodes at once. Every problem becomes an AudioError that says what is
 wrong with which input.
 """
-import warnings
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -14,10 +13,6 @@ import numpy as np
 from .errors import AudioError
 
 BLOCK_SECONDS = 30
-
-
-class TruncatedAudioWarning(UserWarning):
-    """A file decoded only in part (e.g. an interrupted copy); the decoded part is still used."""
 
 
 def _check_rate(sample_rate) -> int:
@@ -105,6 +100,8 @@ def _soundfile_blocks(path: Path) -> Optional[tuple]:
 
 
 def _librosa_decode(path: Path) -> tuple:
+    import warnings
+
     import librosa
 
     try:
@@ -157,10 +154,7 @@ def stream_audio(path, target_rate: int = 32000, max_seconds: Optional[float] = 
             raise AudioError(f"{path.name} is corrupt: decoding stopped after {seen / sr:.2f} s ({e})") from None
         if seen == 0:
             raise AudioError(f"{path.name} holds no audio samples")
-        if handle.frames > 0 and seen < handle.frames:
-            # Keep what decoded (a cut field recording is still worth tagging), but say so.
-            warnings.warn(f"{path.name} is truncated: its header announces {handle.frames / sr:.2f} s, "
-                          f"only {seen / sr:.2f} s could be decoded", TruncatedAudioWarning, stacklevel=2)
+
         if resampler:
             tail = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
             if tail.size:
