@@ -29,6 +29,9 @@ class DemoConfig:
     checkpoint_arch: str | None  # its architecture (--model), when the file does not say
     examples_dir: Path | None
     max_seconds: float           # longest clip accepted
+    window_seconds: float        # analysis window of the tagger (PANNs were trained on 10 s)
+    hop_seconds: float | None    # step between windows (None: the window, no overlap)
+    max_loaded: int              # models kept in memory at once
     max_file_size: str           # upload limit handed to Gradio, e.g. "200mb"
     concurrency: int             # inference requests run at once; the rest wait in the queue
     queue_size: int              # waiting requests beyond this are refused, not piled up in memory
@@ -76,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of example clips to list (default demo/examples when it has any)")
     p.add_argument("--max-seconds", type=float, default=_env_float("PANNS_DEMO_MAX_SECONDS", 600.0),
                    help="longest clip accepted, in seconds (default %(default)s)")
+    p.add_argument("--window-seconds", type=float, default=_env_float("PANNS_DEMO_WINDOW_SECONDS", 10.0),
+                   help="analysis window; shorter windows give a finer timeline (default %(default)s)")
+    p.add_argument("--hop-seconds", type=float, default=_env_float("PANNS_DEMO_HOP_SECONDS", 0.0) or None,
+                   help="step between windows (default: the window length)")
+    p.add_argument("--max-loaded", type=int, default=int(_env_float("PANNS_DEMO_MAX_LOADED", 2)),
+                   help="models kept in memory at once (default %(default)s)")
     p.add_argument("--max-file-size", default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
                    help="largest upload accepted (default %(default)s)")
     p.add_argument("--concurrency", type=int, default=int(_env_float("PANNS_DEMO_CONCURRENCY", 2)),
@@ -97,14 +106,17 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         parser.error(f"--port {port} is not a port number")
     if args.max_seconds <= 0:
         parser.error("--max-seconds must be positive")
-    if args.concurrency < 1 or args.queue_size < 1:
-        parser.error("--concurrency and --queue-size must be at least 1")
+    if args.window_seconds <= 0 or (args.hop_seconds is not None and args.hop_seconds <= 0):
+        parser.error("--window-seconds and --hop-seconds must be positive")
+    if args.concurrency < 1 or args.queue_size < 1 or args.max_loaded < 1:
+        parser.error("--concurrency, --queue-size and --max-loaded must be at least 1")
     if args.checkpoint_arch and not args.checkpoint:
         parser.error("--model names the architecture of --checkpoint; give --checkpoint too")
     examples = Path(args.examples_dir) if args.examples_dir else Path(__file__).resolve().parent / "examples"
     return DemoConfig(
         host=host, port=port, default_model=args.default_model, checkpoint=args.checkpoint,
         checkpoint_arch=args.checkpoint_arch, examples_dir=examples, max_seconds=args.max_seconds,
+        window_seconds=args.window_seconds, hop_seconds=args.hop_seconds, max_loaded=args.max_loaded,
         max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
         fetch_at_start=args.fetch_at_start and not args.checkpoint, on_space=on_space,
     )

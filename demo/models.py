@@ -124,10 +124,13 @@ def fetch(choice: ModelChoice) -> Path:
 
 class TaggerCache:
     """Loaded taggers by picker key, shared by all requests; the least recently used is dropped
-    beyond `max_loaded` so that trying every model does not hold every model in memory."""
+    beyond `max_loaded` so that trying every model does not hold every model in memory.
 
-    def __init__(self, max_loaded: int = 2):
+    `tagger_options` go to every `Tagger` (window_seconds, hop_seconds, device)."""
+
+    def __init__(self, max_loaded: int = 2, **tagger_options):
         self.max_loaded = max_loaded
+        self.tagger_options = tagger_options
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # how many times a checkpoint was read from disk (tests check sharing)
@@ -136,9 +139,8 @@ class TaggerCache:
         with self._lock:  # one load at a time: two first requests must not read the file twice
             tagger = self._taggers.get(choice.key)
             if tagger is None:
-                path = fetch(choice)
-                tagger = Tagger.from_pretrained(str(path) if not choice.pretrained else choice.source,
-                                                model=choice.arch, labels="animal")
+                source = choice.source if choice.pretrained else str(fetch(choice))
+                tagger = Tagger.from_pretrained(source, model=choice.arch, labels="animal", **self.tagger_options)
                 self.loads += 1
                 self._taggers[choice.key] = tagger
                 while len(self._taggers) > self.max_loaded:

@@ -35,7 +35,8 @@ class DemoState:
     def __init__(self, config: DemoConfig, choices: list[ModelChoice], cache: TaggerCache | None = None):
         self.config = config
         self.choices = {c.key: c for c in choices}
-        self.cache = cache or TaggerCache()
+        self.cache = cache or TaggerCache(config.max_loaded, window_seconds=config.window_seconds,
+                                          hop_seconds=config.hop_seconds)
         self.csv_root = Path(tempfile.mkdtemp(prefix="panns_demo_"))
 
     def choice(self, key: str) -> ModelChoice:
@@ -62,7 +63,7 @@ def model_status(state: DemoState, key: str) -> tuple[str, dict, dict]:
 
 
 def make_predict(state: DemoState):
-    """The button's handler: clip + settings -> the seven outputs, errors as `gr.Error`."""
+    """The button's handler: clip + settings -> the six outputs, errors as `gr.Error`."""
 
     @on_gpu
     def predict(audio_path, key, top_k, threshold):

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         STAGES[args.stage].run(args)
-    except (PannsError, ValueError, FileExistsError, KeyError) as exc:
+    except (PannsError, ValueError, FileExistsError) as exc:
         # Bad input (a missing file, a damaged pack, a foreign checkpoint): one clear line, no traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 2

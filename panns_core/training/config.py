@@ -46,6 +46,10 @@ class FitConfig:
             raise ValueError(f"data_fraction must be in (0, 1], got {self.data_fraction}")
         if self.mixup_alpha < 0:
             raise ValueError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
+        from panns_core.models import list_models
+
+        if self.arch not in list_models():
+            raise ValueError(f"unknown architecture {self.arch!r}; registered: {', '.join(list_models())}")
         if self.resume and not self.run_id:
             raise ValueError("--resume needs the --run-id of the run to continue")
 

@@ -77,6 +77,7 @@ class _ResumableBatches:
         raise NotImplementedError
 
     def __iter__(self):
+        self._recent[self.batches] = self.state_dict()  # the state before the first batch of this stream
         while True:
             batch = [self._next_index() for _ in range(self.batch_size)]
             self.batches += 1
@@ -96,7 +97,7 @@ class _ResumableBatches:
         if batches == self.batches:
             return self.state_dict()
         if batches not in self._recent:
-            raise KeyError(f"the state after batch {batches} is no longer remembered (now at {self.batches})")
+            raise RuntimeError(f"the state after batch {batches} is no longer remembered (now at {self.batches})")
         return self._recent[batches]
 
     def load_state_dict(self, state: dict) -> None:
