@@ -16,11 +16,13 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
            "#7f7f7f"]
 
 
-def _layout(fig: go.Figure, title: str, height: int = 420, **kw) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 420, legend_on_top: bool = False, **kw) -> go.Figure:
+    """Shared look. Legends sit on the right (scrollable when there are many runs) unless `legend_on_top`."""
+    legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0) if legend_on_top else \
+        dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02)
     fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
-                      margin=dict(l=10, r=10, t=90, b=10), hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
-                      template="plotly_white", **kw)
+                      margin=dict(l=10, r=10, t=90 if legend_on_top else 50, b=10), hovermode="closest",
+                      legend=legend, template="plotly_white", **kw)
     return fig
 
 
@@ -38,7 +40,8 @@ def overview_bars(table: pd.DataFrame) -> go.Figure:
                           "<br>source: %{customdata[1]}<extra></extra>")
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title="mAP on the animal classes", range=[0, 1])
-    return _layout(fig, "mAP on AudioSet's 65 animal classes", height=max(300, 140 + 38 * len(table)))
+    return _layout(fig, "mAP on AudioSet's 65 animal classes", height=max(300, 140 + 38 * len(table)),
+                   legend_on_top=True)
 
 
 def class_dots(long: pd.DataFrame, order: list[str], title: str) -> go.Figure:

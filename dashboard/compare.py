@@ -17,6 +17,13 @@ def comparable_runs(res: Results) -> list[str]:
     return runs["run_id"].tolist()
 
 
+def default_runs(res: Results, per_group: int = 3) -> list[str]:
+    """A readable default selection: the best animal-only runs and the best general models (a few of each)."""
+    runs = res.runs.loc[comparable_runs(res)].sort_values("animal_mAP", ascending=False)
+    picks = [runs[runs["trained_on"] == group]["run_id"].head(per_group) for group in ("animal", "audioset")]
+    return [r for r in comparable_runs(res) if r in set(pd.concat(picks))]
+
+
 def filter_classes(classes: pd.DataFrame, branches=None, query: str = "") -> pd.DataFrame:
     """Keep classes in any of `branches` (all when empty) whose name or ontology path contains `query`."""
     keep = pd.Series(True, index=classes.index)

@@ -16,7 +16,7 @@ def render(res: Results) -> None:
         st.info("No run has per-class AP (`classwise.csv`) yet.")
         return
     label = res.runs["label"].to_dict()
-    chosen = st.multiselect("Runs", ids, default=ids, key="compare_runs", format_func=label.get)
+    chosen = st.multiselect("Runs", ids, default=compare.default_runs(res), key="compare_runs", format_func=label.get)
     default = overview.default_baseline(res)
     options = [None] + ids
     baseline = st.selectbox("Baseline for differences", options, index=options.index(default), key="compare_baseline",

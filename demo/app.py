@@ -24,19 +24,22 @@ if str(ROOT) not in sys.path:
 from demo.config import parse_config  # noqa: E402
 
 
-def fetch_default(state) -> None:
-    """Fetch the first choice's weights now, so the first visitor does not wait for a download."""
-    from demo.models import fetch, how_to_get, is_ready
+def prepare_first_model(state, fetch_allowed: bool) -> None:
+    """Fetch the first choice's weights if allowed (progress on the terminal) and load them, so the
+    first visitor waits for neither; when that fails, say why and how to fix it, and serve anyway."""
+    from demo.models import how_to_get, is_ready
     from panns_core.errors import PannsError
 
     choice = next(iter(state.choices.values()))
-    if is_ready(choice):
+    if not is_ready(choice) and not fetch_allowed:
+        print(f"{choice.label}: weights not here and fetching is off.\n{how_to_get(choice)}", file=sys.stderr)
         return
-    print(f"Fetching {choice.label} weights (first start) ...", flush=True)
+    if not is_ready(choice):
+        print(f"Fetching {choice.label} weights (first start) ...", flush=True)
     try:
-        fetch(choice)
+        state.cache.get(choice)
     except PannsError as exc:
-        print(f"Could not fetch {choice.label}: {exc}\n{how_to_get(choice)}\n"
+        print(f"Could not prepare {choice.label}: {exc}\n{how_to_get(choice)}\n"
               "The app starts anyway and shows this in the page.", file=sys.stderr, flush=True)
 
 
@@ -46,11 +49,10 @@ def main(argv: list[str] | None = None) -> None:
     from demo.ui import DemoState, build_demo
 
     state = DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
-    if config.fetch_at_start or (config.checkpoint or "").startswith("hf://"):
-        fetch_default(state)
+    prepare_first_model(state, config.fetch_at_start)
     demo = build_demo(state)
     demo.launch(server_name=config.host, server_port=config.port, max_file_size=config.max_file_size,
-                footer_links=["api"], allowed_paths=[str(state.csv_root)])
+                footer_links=["api"])
 
 
 if __name__ == "__main__":

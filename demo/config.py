@@ -35,7 +35,7 @@ class DemoConfig:
     max_file_size: str           # upload limit handed to Gradio, e.g. "200mb"
     concurrency: int             # inference requests run at once; the rest wait in the queue
     queue_size: int              # waiting requests beyond this are refused, not piled up in memory
-    fetch_at_start: bool         # fetch the default weights before serving (off: offline start)
+    fetch_at_start: bool         # fetch the first model's weights before serving (a local file needs none)
     on_space: bool
 
 
@@ -118,5 +118,6 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         checkpoint_arch=args.checkpoint_arch, examples_dir=examples, max_seconds=args.max_seconds,
         window_seconds=args.window_seconds, hop_seconds=args.hop_seconds, max_loaded=args.max_loaded,
         max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
-        fetch_at_start=args.fetch_at_start and not args.checkpoint, on_space=on_space,
+        fetch_at_start=args.fetch_at_start and (not args.checkpoint or args.checkpoint.startswith("hf://")),
+        on_space=on_space,
     )

@@ -124,10 +124,13 @@ def build_demo(state: DemoState) -> gr.Blocks:
                                label="Top classes over time", height=260)
         spectrogram = gr.Plot(label="Log-mel spectrogram")
 
-        model.change(lambda k: model_status(state, k), inputs=model, outputs=[status, run, fetch_button])
-        demo.load(lambda k: model_status(state, k), inputs=model, outputs=[status, run, fetch_button])
-        fetch_button.click(make_fetch(state), inputs=model, outputs=[status, run, fetch_button],
-                           concurrency_limit=1)
+        # Page-only events: kept out of the API (only the analysis is an endpoint for clients).
+        status_outputs = [status, run, fetch_button]
+        model.change(lambda k: model_status(state, k), inputs=model, outputs=status_outputs,
+                     api_visibility="private")
+        demo.load(lambda k: model_status(state, k), inputs=model, outputs=status_outputs, api_visibility="private")
+        fetch_button.click(make_fetch(state), inputs=model, outputs=status_outputs, concurrency_limit=1,
+                           api_visibility="private")
         run.click(make_predict(state), inputs=[audio, model, top_k, threshold],
                   outputs=[labels, ontology, spectrogram, timeline, csv, summary],
                   api_name="analyse", concurrency_limit=cfg.concurrency)

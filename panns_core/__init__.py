@@ -1,15 +1,20 @@
-"""panns_core: exact PANNs models, AudioSet animal labels, checkpoints and one Tagger for every front end."""
+"""panns_core: exact PANNs models, AudioSet animal labels, checkpoints and one Tagger for every front end.
+
+Importing the package is light (no torch): the model and Tagger names load on first use, so the
+dashboard and the CLI's help start fast.
+"""
 from .config import AudioConfig
 from .errors import AudioError, CheckpointError, PannsError, WeightsUnavailableError
-from .models import create_model, list_models, register_model
 
-__all__ = ["AudioConfig", "AudioError", "CheckpointError", "PannsError", "WeightsUnavailableError",
-           "create_model", "list_models", "register_model", "Tagger", "TaggingResult"]
+_LAZY = {"create_model": "models", "list_models": "models", "register_model": "models",
+         "Tagger": "tagger", "TaggingResult": "tagger"}
+
+__all__ = ["AudioConfig", "AudioError", "CheckpointError", "PannsError", "WeightsUnavailableError", *_LAZY]
 
 
 def __getattr__(name):
-    # The Tagger pulls in audio decoding; import it lazily so `import panns_core` stays light.
-    if name in ("Tagger", "TaggingResult"):
-        from . import tagger
-        return getattr(tagger, name)
-    raise AttributeError(name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'panns_core' has no attribute {name!r}")

@@ -58,16 +58,34 @@ class LogmelFrontend(nn.Module):
         missing = self.min_samples - waveform.shape[-1]
         return F.pad(waveform, (0, missing)) if missing > 0 else waveform
 
-    def logmel(self, waveform: torch.Tensor) -> torch.Tensor:
-        # waveform: (batch, samples)
-        x = self.spectrogram_extractor(waveform)  # (batch, 1, frames, freq_bins)
+    def logmel(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
+        """(batch, samples) -> (batch, 1, frames, mel_bins); short input padded, mixup in training."""
+        x = self.spectrogram_extractor(self.pad_short(waveform))  # (batch, 1, frames, freq_bins)
         x = self.logmel_extractor(x)              # (batch, 1, frames, mel_bins)
         x = x.transpose(1, 3)                     # (batch, mel_bins, frames, 1): normalise per mel bin
         x = self.bn0(x)
         x = x.transpose(1, 3)                     # (batch, 1, frames, mel_bins)
         if self.training:
             x = self.spec_augmenter(x.clone())
+            if mixup_lambda is not None:
+                x = do_mixup(x, mixup_lambda)     # (batch // 2, 1, frames, mel_bins)
         return x
+
+    def build_head(self, width: int, classes_num: int) -> None:
+        """fc1 and the `fc_audioset` classifier, named as in the official checkpoints."""
+        self.fc1 = nn.Linear(width, width, bias=True)
+        self.fc_audioset = nn.Linear(width, classes_num, bias=True)
+        init_layer(self.fc1)
+        init_layer(self.fc_audioset)
+
+    def clip_head(self, x: torch.Tensor) -> dict:
+        """(batch, width, time) features -> clip scores and embedding, as every PANNs clip model ends."""
+        x = clip_pool(x)                          # (batch, width)
+        x = F.dropout(x, p=0.5, training=self.training)
+        x = F.relu_(self.fc1(x))                  # (batch, width)
+        embedding = F.dropout(x, p=0.5, training=self.training)
+        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
+        return {"clipwise_output": clipwise, "embedding": embedding}
 
 
 def do_mixup(x: torch.Tensor, mixup_lambda: torch.Tensor) -> torch.Tensor:

@@ -3,19 +3,11 @@
 A 527-class model is *viewed* on the animal set by selecting its outputs 72..136 (the "general
 AudioSet baseline"); a 65-class model outputs them directly. A LabelSet knows both orders.
 """
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Sequence, Tuple
 
-ANIMAL_ROOT_MID = "/m/0jbk"
-
-
-@lru_cache(maxsize=1)
-def audioset_data() -> dict:
-    """Package data built by tools/build_label_data.py (class list and ontology)."""
-    return json.loads(resources.files("panns_core.resources").joinpath("audioset.json").read_text("utf-8"))
+from .audioset import ANIMAL_ROOT_MID, audioset_data
+from .ontology import descendants
 
 
 @dataclass(frozen=True)
@@ -49,8 +41,6 @@ def _subset(name: str, indices: Sequence[int]) -> LabelSet:
 
 def _animal_indices() -> list:
     """Every trainable class in the subtree under Animal; it is the contiguous block 72..136."""
-    from .ontology import descendants  # local import: ontology reads the same package data
-
     under = descendants(ANIMAL_ROOT_MID) | {ANIMAL_ROOT_MID}
     return [i for i, (mid, _) in enumerate(audioset_data()["classes"]) if mid in under]
 

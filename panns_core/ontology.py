@@ -1,10 +1,13 @@
 """The AudioSet ontology around the animal classes: paths, branches, and ontology-consistent scores."""
 from functools import lru_cache
-from typing import List, Optional, Set
+from typing import TYPE_CHECKING, List, Optional, Set
 
 import numpy as np
 
-from .labels import ANIMAL_ROOT_MID, LabelSet, audioset_data
+from .audioset import ANIMAL_ROOT_MID, audioset_data
+
+if TYPE_CHECKING:
+    from .labels import LabelSet
 
 WILD_ANIMALS_MID = "/m/01280g"
 
@@ -84,7 +87,7 @@ def branch_of(mid: str) -> str:
     return name_of(path[1])
 
 
-def make_consistent(scores: np.ndarray, labels: LabelSet) -> np.ndarray:
+def make_consistent(scores: np.ndarray, labels: "LabelSet") -> np.ndarray:
     """Raise each parent to at least its best descendant in the set (Dog >= Bark), along the last axis.
 
     A model's raw scores need not respect the hierarchy; users reading a tag list expect it to.

@@ -82,8 +82,9 @@ class RunInfo:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ResultsError(f"{name} must be a non-empty string, got {value!r}")
-        if "/" in self.run_id or "\\" in self.run_id or self.run_id.startswith("."):
-            raise ResultsError(f"run_id {self.run_id!r} must be a plain folder name (no slashes, no leading dot)")
+        if "/" in self.run_id or "\\" in self.run_id or self.run_id.startswith((".", "_")):
+            # readers skip '.'/'_' folders (writes in progress), so such a run would vanish
+            raise ResultsError(f"run_id {self.run_id!r} must be a plain folder name (no slashes, no leading '.' or '_')")
         _check_choice("kind", self.kind, KINDS)
         _check_choice("status", self.status, STATUSES)
         _check_choice("trained_on", self.trained_on, LABEL_SETS)

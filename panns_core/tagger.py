@@ -7,7 +7,6 @@ bounded by the window and batch size, not by the recording's length.
 """
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np

@@ -224,3 +224,15 @@ def test_synthetic_runs_are_valid_and_learn(tmp_path):
     last = res.curves.groupby("run_id")["mAP"].last()
     assert (last > first + 0.1).all()
     assert (res.runs["notes"].str.contains("Synthetic")).all()
+
+
+def test_default_compare_selection_takes_the_best_of_each_group(tmp_path):
+    write_synthetic_results(tmp_path, n_runs=5, n_evals=2, every=10)
+    rep = RunInfo(run_id="rep", kind="reported", status="reported", model="Cnn14", trained_on="audioset",
+                  label_set="animal", source="paper")
+    write_run(tmp_path, rep, pd.DataFrame(_rows(None, {72: 0.5, 80: 0.6})))
+    res = load_results(tmp_path)
+    chosen = compare.default_runs(res, per_group=2)
+    animal = res.runs[res.runs["trained_on"] == "animal"].sort_values("animal_mAP", ascending=False)
+    assert set(chosen) == set(animal["run_id"].head(2)) | {"rep"}
+    assert set(compare.default_runs(res)) <= set(compare.comparable_runs(res))

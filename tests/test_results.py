@@ -61,6 +61,7 @@ def test_reported_run_without_tables_and_with_empty_iteration(tmp_path):
     (dict(kind="reported", status="reported"), "needs a source"),
     (dict(kind="evaluate", status="reported", source="x"), "disagree"),
     (dict(run_id="a/b"), "plain folder name"),
+    (dict(run_id="_hidden"), "plain folder name"),
     (dict(run_id=""), "run_id must be a non-empty"),
     (dict(metrics={"mAP": 1.5}), r"\[0, 1\]"),
     (dict(metrics={"mAP": float("nan")}), "finite number"),

@@ -5,6 +5,7 @@ label set. A clip that cannot be used (undecodable, NaN, digital silence from a 
 no label of the set) is reported in `<out>.bad.csv` and skipped: it is never written as zeros, which
 would teach the model that silence is a dog. Segments not downloaded are counted, not errors.
 Packing is resumable: run it again after a kill and it continues after the last saved clip.
+`--manifest` packs your own labelled recordings instead (any format, rate and length).
 """
 from __future__ import annotations
 
@@ -20,14 +21,35 @@ from panns_core.errors import AudioError
 from panns_core.labels import get_label_set
 from panns_core.training.packfile import PackWriter
 
-from .segments import audio_name, labels_of, read_split
+from .segments import SegmentsError, audio_name, labels_of, read_split
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--split", required=True, help="split list, e.g. data/metadata/eval.csv")
-    parser.add_argument("--audio", required=True, help="folder of downloaded WAVs, e.g. data/audio/eval")
+    parser.add_argument("--split", help="split list, e.g. data/metadata/eval.csv (with --audio)")
+    parser.add_argument("--audio", help="folder of downloaded WAVs, e.g. data/audio/eval")
+    parser.add_argument("--manifest", help="instead of --split/--audio: a CSV of your own labelled files, "
+                                           "with a `path` column (relative to the CSV) and a labels column")
+    parser.add_argument("--labels-column", default="labels", help="manifest column of comma-separated class ids")
     parser.add_argument("--out", required=True, help="HDF5 file to write, e.g. data/packed/eval.h5")
     parser.add_argument("--label-set", default="animal", choices=["animal", "audioset"])
+
+
+def split_items(split, audio_dir):
+    """(name, path, labels) for every segment of a split list, downloaded or not."""
+    segments = read_split(split)
+    for segment, labels in zip(segments.itertuples(index=False), labels_of(segments)):
+        name = audio_name(segment.ytid)
+        yield name, Path(audio_dir) / name, labels
+
+
+def manifest_items(manifest, labels_column: str = "labels"):
+    """(name, path, labels) for every row of a manifest; the name is the path as written in it."""
+    table = pd.read_csv(manifest, dtype=str)
+    for column in ("path", labels_column):
+        if column not in table.columns:
+            raise SegmentsError(f"{manifest}: no {column!r} column (has {', '.join(table.columns)})")
+    for rel, labels in zip(table["path"], table[labels_column].fillna("")):
+        yield rel, Path(manifest).parent / rel, [m.strip() for m in labels.split(",") if m.strip()]
 
 
 def target_row(labels: list, mids: list) -> np.ndarray:
@@ -45,19 +67,16 @@ def usable_audio(path: Path, sample_rate: int) -> np.ndarray:
     return waveform
 
 
-def pack(split, audio_dir, out, label_set: str = "animal", sample_rate: int = 32000) -> dict:
-    """Pack what is downloaded; return counts {"packed", "added", "missing", "bad"}."""
+def pack(items, out, label_set: str = "animal", sample_rate: int = 32000) -> dict:
+    """Pack (name, path, labels) items; return counts {"packed", "added", "missing", "bad"}."""
     labels = get_label_set(label_set)
-    segments = read_split(split)
-    audio_dir, out = Path(audio_dir), Path(out)
+    items = list(items)
+    out = Path(out)
     bad, missing, added = [], 0, 0
     with PackWriter(out, labels.name, list(labels.mids), sample_rate) as writer:
-        for segment, clip_labels in tqdm(zip(segments.itertuples(index=False), labels_of(segments)),
-                                         total=len(segments), desc=f"pack {out.name}", unit="clip"):
-            name = audio_name(segment.ytid)
+        for name, path, clip_labels in tqdm(items, desc=f"pack {out.name}", unit="clip"):
             if name in writer:
                 continue
-            path = audio_dir / name
             if not path.exists():
                 missing += 1
                 continue
@@ -73,14 +92,23 @@ def pack(split, audio_dir, out, label_set: str = "animal", sample_rate: int = 32
             writer.append(name, waveform, target)
             added += 1
         packed = writer.count
-    bad_log = out.with_name(out.stem + ".bad.csv")
-    pd.DataFrame(bad, columns=["audio_name", "error"]).to_csv(bad_log, index=False)
+    pd.DataFrame(bad, columns=["audio_name", "error"]).to_csv(bad_log(out), index=False)
     return {"packed": packed, "added": added, "missing": missing, "bad": len(bad)}
 
 
+def bad_log(out: Path) -> Path:
+    return out.with_name(out.stem + ".bad.csv")
+
+
 def run(args: argparse.Namespace) -> dict:
-    summary = pack(args.split, args.audio, args.out, args.label_set)
+    if args.manifest:
+        items = manifest_items(args.manifest, args.labels_column)
+    elif args.split and args.audio:
+        items = split_items(args.split, args.audio)
+    else:
+        raise SegmentsError("pack needs --split and --audio, or --manifest")
+    summary = pack(items, args.out, args.label_set)
     out = Path(args.out)
     print(f"{out}: {summary['packed']} clips ({summary['added']} added now); {summary['missing']} not downloaded; "
-          f"{summary['bad']} unusable, skipped (see {out.with_name(out.stem + '.bad.csv')})")
+          f"{summary['bad']} unusable, skipped (see {bad_log(out)})")
     return summary

@@ -1,10 +1,9 @@
 """CNN14 and its decision-level variant (frame-wise output for sound-event timelines)."""
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_layer
+from ..frontend import LogmelFrontend
 from .blocks import build_cnn14_blocks, run_cnn14_blocks
 from .registry import register_model
 
@@ -19,27 +18,16 @@ class Cnn14(LogmelFrontend):
         super().__init__()
         self.build_frontend(audio)
         build_cnn14_blocks(self)
-        self.fc1 = nn.Linear(2048, 2048, bias=True)
-        self.fc_audioset = nn.Linear(2048, classes_num, bias=True)
-        init_layer(self.fc1)
-        init_layer(self.fc_audioset)
+        self.build_head(2048, classes_num)
 
     def features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         # waveform: (batch, samples)
-        x = self.logmel(self.pad_short(waveform))  # (batch, 1, frames, mel)
-        if self.training and mixup_lambda is not None:
-            x = do_mixup(x, mixup_lambda)
-        x = run_cnn14_blocks(self, x)              # (batch, 2048, frames / 32, mel / 32)
+        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
+        x = run_cnn14_blocks(self, x)             # (batch, 2048, frames / 32, mel / 32)
         return torch.mean(x, dim=3)                # (batch, 2048, frames / 32)
 
     def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        x = self.features(waveform, mixup_lambda)  # (batch, 2048, time)
-        x = clip_pool(x)                           # (batch, 2048)
-        x = F.dropout(x, p=0.5, training=self.training)
-        x = F.relu_(self.fc1(x))                   # (batch, 2048)
-        embedding = F.dropout(x, p=0.5, training=self.training)
-        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
-        return {"clipwise_output": clipwise, "embedding": embedding}
+        return self.clip_head(self.features(waveform, mixup_lambda))  # features: (batch, 2048, time)
 
 
 @register_model("Cnn14_DecisionLevelMax")

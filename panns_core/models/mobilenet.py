@@ -1,10 +1,9 @@
 """MobileNetV1 for audio: depthwise-separable convs, 4.8 M trainable weights, for small devices."""
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_bn, init_layer
+from ..frontend import LogmelFrontend, init_bn, init_layer
 from .registry import register_model
 
 # (in, out, stride) of the depthwise-separable layers after the first full conv (32 channels, stride 2).
@@ -39,19 +38,9 @@ class MobileNetV1(LogmelFrontend):
         super().__init__()
         self.build_frontend(audio)
         self.features = nn.Sequential(_conv_bn(1, 32, 2), *[_conv_dw(i, o, s) for i, o, s in _SEPARABLE])
-        self.fc1 = nn.Linear(1024, 1024, bias=True)
-        self.fc_audioset = nn.Linear(1024, classes_num, bias=True)
-        init_layer(self.fc1)
-        init_layer(self.fc_audioset)
+        self.build_head(1024, classes_num)
 
     def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        x = self.logmel(self.pad_short(waveform))  # (batch, 1, frames, mel)
-        if self.training and mixup_lambda is not None:
-            x = do_mixup(x, mixup_lambda)
+        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
         x = self.features(x)                       # (batch, 1024, frames / 32, mel / 32)
-        x = clip_pool(torch.mean(x, dim=3))        # (batch, 1024)
-        x = F.dropout(x, p=0.5, training=self.training)
-        x = F.relu_(self.fc1(x))
-        embedding = F.dropout(x, p=0.5, training=self.training)
-        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
-        return {"clipwise_output": clipwise, "embedding": embedding}
+        return self.clip_head(torch.mean(x, dim=3))  # mean over mel: (batch, 1024, frames / 32)

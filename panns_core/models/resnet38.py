@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_bn, init_layer
+from ..frontend import LogmelFrontend, init_bn, init_layer
 from .blocks import ConvBlock
 from .registry import register_model
 
@@ -81,15 +81,10 @@ class ResNet38(LogmelFrontend):
         self.conv_block1 = ConvBlock(1, 64)
         self.resnet = ResNetBody()
         self.conv_block_after1 = ConvBlock(512, 2048)
-        self.fc1 = nn.Linear(2048, 2048)
-        self.fc_audioset = nn.Linear(2048, classes_num, bias=True)
-        init_layer(self.fc1)
-        init_layer(self.fc_audioset)
+        self.build_head(2048, classes_num)
 
     def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        x = self.logmel(self.pad_short(waveform))  # (batch, 1, frames, mel)
-        if self.training and mixup_lambda is not None:
-            x = do_mixup(x, mixup_lambda)
+        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
         x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, T/2, M/2)
         x = F.dropout(x, p=0.2, training=self.training)
         x = self.resnet(x)                                          # (batch, 512, T/16, M/16)
@@ -97,9 +92,4 @@ class ResNet38(LogmelFrontend):
         x = F.dropout(x, p=0.2, training=self.training)
         x = self.conv_block_after1(x, pool_size=(1, 1), pool_type="avg")  # (batch, 2048, T/32, M/32)
         x = F.dropout(x, p=0.2, training=self.training)
-        x = clip_pool(torch.mean(x, dim=3))                         # (batch, 2048)
-        x = F.dropout(x, p=0.5, training=self.training)
-        x = F.relu_(self.fc1(x))
-        embedding = F.dropout(x, p=0.5, training=self.training)
-        clipwise = torch.sigmoid(self.fc_audioset(x))               # (batch, classes)
-        return {"clipwise_output": clipwise, "embedding": embedding}
+        return self.clip_head(torch.mean(x, dim=3))                 # mean over mel: (batch, 2048, T/32)

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, clip_pool, do_mixup, init_bn, init_layer
+from ..frontend import LogmelFrontend, do_mixup, init_bn, init_layer
 from .blocks import ConvBlock, ConvPreWavBlock, build_cnn14_blocks, run_cnn14_blocks
 from .registry import register_model
 
@@ -33,10 +33,7 @@ class WavegramLogmelCnn14(LogmelFrontend):
         self.build_frontend(audio)
         self.conv_block1 = ConvBlock(1, 64)
         build_cnn14_blocks(self, first_in=128, start=2)
-        self.fc1 = nn.Linear(2048, 2048, bias=True)
-        self.fc_audioset = nn.Linear(2048, classes_num, bias=True)
-        init_layer(self.fc1)
-        init_layer(self.fc_audioset)
+        self.build_head(2048, classes_num)
 
     def wavegram(self, waveform: torch.Tensor) -> torch.Tensor:
         # waveform: (batch, samples)
@@ -48,22 +45,15 @@ class WavegramLogmelCnn14(LogmelFrontend):
         return self.pre_block4(a, pool_size=(2, 1), pool_type="avg")      # (batch, 64, samples / 640, 32)
 
     def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        waveform = self.pad_short(waveform)
-        a = self.wavegram(waveform)                # (batch, 64, Tw, 32)
-        x = self.logmel(waveform)                  # (batch, 1, frames, mel)
+        a = self.wavegram(self.pad_short(waveform))  # (batch, 64, Tw, 32)
+        x = self.logmel(waveform, mixup_lambda)    # (batch, 1, frames, mel); mixed in training
         if self.training and mixup_lambda is not None:
-            x = do_mixup(x, mixup_lambda)
             a = do_mixup(a, mixup_lambda)
         x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, frames / 2, 32)
         x = torch.cat((x, _match_time(a, x.shape[2])), dim=1)      # (batch, 128, frames / 2, 32)
         x = F.dropout(x, p=0.2, training=self.training)
         x = run_cnn14_blocks(self, x, start=2)     # (batch, 2048, frames / 32, 2)
-        x = clip_pool(torch.mean(x, dim=3))        # (batch, 2048)
-        x = F.dropout(x, p=0.5, training=self.training)
-        x = F.relu_(self.fc1(x))
-        embedding = F.dropout(x, p=0.5, training=self.training)
-        clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
-        return {"clipwise_output": clipwise, "embedding": embedding}
+        return self.clip_head(torch.mean(x, dim=3))  # mean over mel: (batch, 2048, frames / 32)
 
 
 def _match_time(a: torch.Tensor, frames: int) -> torch.Tensor:

@@ -1,0 +1,218 @@
+"""The demo's prediction function, called directly on real clips from ../shared/audio.
+
+The checkpoints are random-weight files in the official format (loaded through the real path).
+In "planted" ones the output biases make two known classes win (Bark, then Cat), so the tests
+can check the whole chain: 527 outputs -> the 65 animal classes -> labels, ontology, CSV.
+"""
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+import gradio as gr
+from demo.analysis import analyse
+from demo.config import parse_config
+from demo.models import list_choices
+from demo.ui import DemoState, make_predict, model_status
+from panns_core import Tagger
+from panns_core.labels import ANIMAL
+from panns_core.weights import PRETRAINED
+
+BARK, CAT = "/m/05tny_", "/m/01yrx"
+PLANTED = {BARK: 8.0, CAT: 3.0}  # output bias; every other class gets -8 (score 0.0003)
+
+
+def plant(official: Path, out: Path, planted=PLANTED) -> Path:
+    """Copy an official-format checkpoint with its output biases set so `planted` classes win."""
+    obj = torch.load(official, map_location="cpu", weights_only=False)
+    bias = obj["model"]["fc_audioset.bias"]
+    bias.fill_(-8.0)
+    for mid, value in planted.items():
+        bias[ANIMAL.indices[ANIMAL.index_of(mid)]] = value
+    torch.save({"model": obj["model"]}, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def planted_mobilenet(official_checkpoint, tmp_path_factory):
+    return plant(official_checkpoint("MobileNetV1"), tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth")
+
+
+def make_state(checkpoint: Path, *extra: str) -> DemoState:
+    config = parse_config(["--checkpoint", str(checkpoint), "--model", "MobileNetV1", *extra])
+    return DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
+
+
+@pytest.fixture(scope="module")
+def state(planted_mobilenet):
+    return make_state(planted_mobilenet)
+
+
+@pytest.fixture(scope="module")
+def tagger(state):
+    return state.cache.get(next(iter(state.choices.values())))
+
+
+def clip(shared_dir, name):
+    return shared_dir / "audio" / name
+
+
+@pytest.fixture(scope="module")
+def flac_clip(shared_dir, tmp_path_factory):
+    """A FLAC upload (the shared clips have none): a real recording re-encoded losslessly."""
+    wave, rate = sf.read(clip(shared_dir, "animal_clips/esc10/audio/rooster_1-34119-A.ogg"))
+    path = tmp_path_factory.mktemp("flac") / "rooster.flac"
+    sf.write(path, wave, rate)
+    return path
+
+
+@pytest.mark.parametrize("name", [
+    "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg",           # OGG Vorbis, 44.1 kHz
+    "audioset_samples/Y-_2ITXZaxT0.wav",                           # WAV, 32 kHz, 10 s
+    "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg",        # 11.025 kHz, 0.7 s
+    "animal_clips/mineclone5_mobs_mc/audio/mobs_mc_bat_hurt.2.ogg",  # the shortest clip
+])
+def test_every_output_for_a_real_clip(shared_dir, tagger, tmp_path, name):
+    out = analyse(clip(shared_dir, name), tagger, top_k=5, threshold=0.5, out_dir=tmp_path)
+    assert list(out.top) == ["Bark", "Cat"]  # the planted classes, best first, nothing else above 0.5
+    assert out.top["Bark"] > out.top["Cat"] > 0.5
+    assert "| 1 | Bark |" in out.ontology and "Animal > Domestic animals, pets > Dog > Bark" in out.ontology
+    assert "Animal > Domestic animals, pets > Cat" in out.ontology
+
+    table = pd.read_csv(out.csv_path)
+    assert len(table) == 65 and set(table["mid"]) == set(ANIMAL.mids)
+    assert table["score"].is_monotonic_decreasing and list(table["mid"][:2]) == [BARK, CAT]
+
+    assert set(out.timeline.columns) == {"seconds", "class", "score"}
+    assert list(out.timeline["class"].unique())[:2] == ["Bark", "Cat"]
+    duration = sf.info(str(clip(shared_dir, name))).duration
+    assert out.timeline["seconds"].max() == pytest.approx(duration, abs=0.01)
+
+    image = out.spectrogram.axes[0].images[0].get_array()
+    assert image.shape[0] == 64 and image.shape[1] >= 1  # mel bins up, frames across
+    assert "MobileNetV1" in out.summary and "cpu" in out.summary and out.model_seconds > 0
+
+
+def test_flac_upload(flac_clip, tagger, tmp_path):
+    out = analyse(flac_clip, tagger, top_k=3, threshold=0.0, out_dir=tmp_path)
+    assert list(out.top)[:2] == ["Bark", "Cat"] and len(out.top) == 3
+
+
+def test_top_k_and_threshold(shared_dir, tagger, tmp_path):
+    path = clip(shared_dir, "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg")
+    assert list(analyse(path, tagger, top_k=1, threshold=0.0, out_dir=tmp_path).top) == ["Bark"]
+    assert len(analyse(path, tagger, top_k=20, threshold=0.0, out_dir=tmp_path).top) == 20
+    none = analyse(path, tagger, top_k=5, threshold=0.9999, out_dir=tmp_path)
+    assert none.top == {} and "No animal class scored 1.00 or more" in none.ontology and "**Bark**" in none.ontology
+
+
+def test_csv_holds_exactly_the_taggers_scores(shared_dir, tagger, tmp_path):
+    path = clip(shared_dir, "audioset_samples/Y-_6S_TGc_8k.wav")
+    table = pd.read_csv(analyse(path, tagger, out_dir=tmp_path).csv_path).set_index("mid")
+    direct = tagger.predict_file(path)
+    assert np.allclose(table.loc[list(direct.labels.mids), "score"], direct.scores, atol=1e-6)
+
+
+def test_windowed_timeline_has_one_point_per_window(shared_dir, planted_mobilenet, tmp_path):
+    state = make_state(planted_mobilenet, "--window-seconds", "2")
+    tagger = state.cache.get(next(iter(state.choices.values())))
+    out = analyse(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"), tagger, top_k=3, out_dir=tmp_path)
+    bark = out.timeline[out.timeline["class"] == "Bark"]
+    assert list(bark["seconds"]) == pytest.approx([1, 3, 5, 7, 9])
+    assert "5 window(s)" in out.summary
+
+
+@pytest.mark.slow
+def test_decision_level_max_gives_a_frame_timeline(shared_dir, official_checkpoint, tmp_path):
+    tagger = Tagger.from_pretrained(str(official_checkpoint("Cnn14_DecisionLevelMax")))
+    out = analyse(clip(shared_dir, "audioset_samples/Y-_99pGKM8uQ.wav"), tagger, top_k=3, threshold=0.0,
+                  out_dir=tmp_path)
+    scores = pd.read_csv(out.csv_path).set_index("display_name")["score"]
+    for name, rows in out.timeline.groupby("class"):
+        assert len(rows) > 500  # 100 frames a second, pooled to at most 600 points
+        assert rows["score"].max() == pytest.approx(scores[name], abs=1e-5)  # clip score = max over frames
+    assert "frame by frame" in out.summary
+
+
+# ---------------------------------------------------------------- bad input, through the button's handler
+
+def wav(path, samples, rate=32000):
+    sf.write(path, samples.astype(np.float32), rate)
+    return path
+
+
+def put(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+BAD_INPUTS = {
+    "nothing": (lambda d: None, "No clip given"),
+    "not audio": (lambda d: put(d / "notes.wav", b"a shopping list, not a recording"), "not a decodable audio file"),
+    "zero bytes": (lambda d: put(d / "empty.ogg", b""), "empty"),
+    "no samples": (lambda d: wav(d / "nosamples.wav", np.zeros(0)), "no audio samples"),
+    "silent": (lambda d: wav(d / "silence.wav", np.zeros(32000)), "silent"),
+    "corrupt": (lambda d: put(d / "noise.mp3", np.random.default_rng(0).bytes(5000)), "not a decodable audio file"),
+    "too long": (lambda d: wav(d / "long.wav", np.full(32000 * 4, 0.1)), "longer than the 3 s limit"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_a_clear_page_error_and_the_next_clip_works(case, planted_mobilenet, shared_dir, tmp_path):
+    state = make_state(planted_mobilenet, "--max-seconds", "3")
+    predict = make_predict(state)
+    key = next(iter(state.choices))
+    make, message = BAD_INPUTS[case]
+    with pytest.raises(gr.Error) as err:
+        predict(make(tmp_path), key, 5, 0.1)
+    assert message in err.value.message
+    good = predict(str(clip(shared_dir, "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg")), key, 5, 0.1)
+    assert list(good[0]) == ["Bark", "Cat"] and Path(good[4]).is_file()
+
+
+def test_model_is_loaded_once_and_shared_between_requests(planted_mobilenet, shared_dir):
+    state = make_state(planted_mobilenet)
+    predict = make_predict(state)
+    key = next(iter(state.choices))
+    path = str(clip(shared_dir, "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg"))
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(predict(path, key, 3, 0.1))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 4 and state.cache.loads == 1
+    assert len({a[4] for a in answers}) == 4  # each request got its own CSV file
+
+
+def test_missing_weights_disable_the_button_and_say_how_to_get_them(planted_mobilenet, monkeypatch, tmp_path):
+    monkeypatch.setenv("PANNS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PANNS_OFFLINE", "1")
+    state = make_state(planted_mobilenet)
+    text, button, fetch_button = model_status(state, "Cnn14")
+    assert button["interactive"] is False and fetch_button["visible"] is True
+    weights = PRETRAINED["Cnn14"]
+    for needed in ("python -m panns_core download Cnn14", weights.url, str(tmp_path / "cache" / weights.filename)):
+        assert needed in text
+    with pytest.raises(gr.Error, match="PANNS_OFFLINE"):
+        make_predict(state)(None, "Cnn14", 5, 0.1)
+    text, button, _ = model_status(state, next(iter(state.choices)))  # the local file stays usable
+    assert button["interactive"] is True
+
+
+def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(official_checkpoint, planted_mobilenet,
+                                                                 monkeypatch, tmp_path, shared_dir):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    name = PRETRAINED["MobileNetV1"].filename
+    (cache / name).write_bytes(official_checkpoint("MobileNetV1").read_bytes())  # right name, wrong weights
+    monkeypatch.setenv("PANNS_CACHE_DIR", str(cache))
+    state = make_state(planted_mobilenet)
+    assert model_status(state, "MobileNetV1")[1]["interactive"] is True
+    path = str(clip(shared_dir, "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg"))
+    with pytest.raises(gr.Error, match="bytes, expected|check"):
+        make_predict(state)(path, "MobileNetV1", 5, 0.1)
