@@ -41,15 +41,16 @@ def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> 
     """Decode to mono float32 at `sample_rate`; refuse what cannot be analysed, with a reason."""
     if path is None or str(path) == "":
         raise AudioError("No clip given: upload a recording or use the microphone first.")
-    wave = load_audio(path, sample_rate=sample_rate, max_seconds=max_seconds)  # AudioError: not audio, too long...
-    if wave.size == 0:
-        raise AudioError("The clip is empty: it holds no audio samples.")
+    # The core refuses missing, empty, undecodable, corrupt and over-long files (the length from the
+    # header, before decoding); silence is valid audio to it, but nothing to show a visitor.
+    wave = load_audio(path, sample_rate=sample_rate, max_seconds=max_seconds)
     if float(np.max(np.abs(wave))) < SILENCE_PEAK:
         raise AudioError("The clip is silent: there is nothing to recognise.")
     return wave
 
 
 def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float]) -> str:
+    """A table of the top labels with their AudioSet ontology paths, or why there is none."""
     if not top:
         return (f"No animal class scored {threshold:.2f} or more; the highest was "
                 f"**{best[0]}** at {best[2]:.3f}. Lower the threshold to see more.")
@@ -86,7 +87,7 @@ def analyse(path, tagger, *, top_k: int = 5, threshold: float = 0.1, max_seconds
     total = time.perf_counter() - started
     kind = "frame by frame" if result.framewise is not None else f"{len(result.window_starts)} window(s)"
     summary = (f"**{tagger.arch}** on **{tagger.device}**: model {model_seconds * 1000:.0f} ms, "
-               f"whole request {total * 1000:.0f} ms, clip {result.duration:.1f} s, timeline {kind}.")
+               f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, timeline {kind}.")
     return Analysis(
         top={name: float(score) for name, _, score in top},
         ontology=ontology_markdown(top, threshold, best),

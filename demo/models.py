@@ -14,10 +14,8 @@ from pathlib import Path
 
 from panns_core import Tagger
 from panns_core import checkpoints
-from panns_core.download import cached_path, fetch_command
+from panns_core.download import HUB_PREFIX, cached_path, fetch_command, hub_file
 from panns_core.errors import CheckpointError, WeightsUnavailableError
-
-HUB_PREFIX = "hf://"
 
 
 @dataclass(frozen=True)
@@ -90,24 +88,11 @@ def is_ready(choice: ModelChoice) -> bool:
         return cached_path(checkpoints.PRETRAINED[choice.source]).is_file()
     if choice.source.startswith(HUB_PREFIX):
         try:
-            _hub_file(choice.source, local_only=True)
+            hub_file(choice.source, local_only=True)
         except WeightsUnavailableError:
             return False
         return True
     return Path(choice.source).is_file()
-
-
-def _hub_file(uri: str, local_only: bool = False) -> Path:
-    """hf://owner/repo/path/in/repo.pth -> local path through the Hub's own cache."""
-    parts = uri[len(HUB_PREFIX):].split("/", 2)
-    if len(parts) != 3 or not all(parts):
-        raise CheckpointError(f"{uri!r} is not of the form hf://owner/repo/file.pth")
-    from huggingface_hub import hf_hub_download  # only Hub-backed choices need it
-
-    try:
-        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], local_files_only=local_only))
-    except Exception as exc:  # the Hub raises many types (offline, 404, auth); all mean "not here"
-        raise WeightsUnavailableError(f"cannot fetch {uri}: {exc}") from exc
 
 
 def fetch(choice: ModelChoice) -> Path:
@@ -115,7 +100,7 @@ def fetch(choice: ModelChoice) -> Path:
     if choice.pretrained:
         return checkpoints.download(checkpoints.PRETRAINED[choice.source])
     if choice.source.startswith(HUB_PREFIX):
-        return _hub_file(choice.source)
+        return hub_file(choice.source)
     path = Path(choice.source)
     if not path.is_file():
         raise WeightsUnavailableError(f"checkpoint {choice.source} does not exist")

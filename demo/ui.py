@@ -6,6 +6,7 @@ messages for the visitor, and keep the app-layer state (loaded taggers, CSV fold
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 import uuid
@@ -45,11 +46,12 @@ class DemoState:
         return self.choices[key]
 
     def csv_dir(self) -> Path:
-        """A fresh folder per request (two visitors' files of the same name never collide)."""
+        """A fresh folder per request (two visitors' files of the same name never collide);
+        folders older than CSV_KEEP_SECONDS go first, so a long-running Space does not fill its disk."""
         cutoff = time.time() - CSV_KEEP_SECONDS
-        for old in self.csv_root.glob("*/*.csv"):
+        for old in self.csv_root.iterdir():
             if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
+                shutil.rmtree(old, ignore_errors=True)
         return self.csv_root / uuid.uuid4().hex
 
 
@@ -99,7 +101,8 @@ def build_demo(state: DemoState) -> gr.Blocks:
     cfg = state.config
     keys = list(state.choices)
     first_status, first_button, first_fetch = model_status(state, keys[0])
-    with gr.Blocks(title="PANNs animal sounds") as demo:
+    # Gradio's own copies of uploads and answers are dropped after an hour, for the same reason.
+    with gr.Blocks(title="PANNs animal sounds", delete_cache=(CSV_KEEP_SECONDS, CSV_KEEP_SECONDS)) as demo:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1):
@@ -116,13 +119,13 @@ def build_demo(state: DemoState) -> gr.Blocks:
                 if clips:
                     gr.Examples(examples=[[str(c)] for c in clips], inputs=[audio], label="Example clips")
             with gr.Column(scale=1):
-                labels = gr.Label(label="Top animal classes", num_top_classes=20)
-                summary = gr.Markdown()
+                labels = gr.Label(label="Top animal classes", num_top_classes=20, elem_id="labels")
+                summary = gr.Markdown(elem_id="summary")
                 csv = gr.File(label="All 65 scores (CSV)")
         ontology = gr.Markdown()
         timeline = gr.LinePlot(x="seconds", y="score", color="class", y_lim=[0, 1],
-                               label="Top classes over time", height=260)
-        spectrogram = gr.Plot(label="Log-mel spectrogram")
+                               label="Top classes over time", height=300, elem_id="timeline")
+        spectrogram = gr.Plot(label="Log-mel spectrogram", elem_id="spectrogram")
 
         # Page-only events: kept out of the API (only the analysis is an endpoint for clients).
         status_outputs = [status, run, fetch_button]
@@ -134,5 +137,5 @@ def build_demo(state: DemoState) -> gr.Blocks:
         run.click(make_predict(state), inputs=[audio, model, top_k, threshold],
                   outputs=[labels, ontology, spectrogram, timeline, csv, summary],
                   api_name="analyse", concurrency_limit=cfg.concurrency)
-    demo.queue(max_size=cfg.queue_size, default_concurrency_limit=cfg.concurrency)
+    demo.queue(max_size=cfg.queue_size)
     return demo

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .config import AudioConfig
-from .download import cache_dir, download  # noqa: F401  (re-exported for callers)
+from .download import HUB_PREFIX, cache_dir, download, hub_file  # noqa: F401  (cache_dir re-exported)
 from .errors import CheckpointError
 from .labels import ANIMAL_INDICES, label_set_for
 from .models import create_model, list_models
@@ -107,14 +107,17 @@ def load_checkpoint(source, arch: Optional[str] = None, classes_num: Optional[in
                     map_location="cpu", progress: bool = True) -> Tuple[nn.Module, dict]:
     """Build the model a checkpoint describes and load it strictly.
 
-    `source` is a file path, or the name of a released checkpoint (fetched into the cache).
+    `source` is a file path, the name of a released checkpoint (fetched into the cache), or
+    hf://owner/repo/file.pth on the Hugging Face Hub.
     `arch` names the architecture when neither the file's config nor its name says it.
     Returns (model in eval mode, info) where info holds arch, classes_num, label_set, audio, path,
     iteration and the released-weights entry if any.
     """
     weights = None
     path = Path(source)
-    if not path.exists() and isinstance(source, str):
+    if isinstance(source, str) and source.startswith(HUB_PREFIX):
+        path = hub_file(source)
+    elif not path.exists() and isinstance(source, str):
         try:
             weights = get_weights(source)
         except KeyError:

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from .errors import DownloadError, WeightsUnavailableError
+from .errors import CheckpointError, DownloadError, WeightsUnavailableError
 from .weights import PretrainedWeights
 
 CHUNK = 1 << 20
@@ -84,12 +84,34 @@ def _http_fetch(url: str, part: Path, progress: bool, desc: str, timeout: float 
                 bar.update(len(block))
 
 
-def _hub_fetch(url: str, target: Path) -> Path:
-    """hf://owner/repo/path/in/repo through huggingface_hub (its own cache and resume)."""
+HUB_PREFIX = "hf://"
+
+
+def hub_file(uri: str, local_only: bool = False) -> Path:
+    """hf://owner/repo/path/in/repo.pth -> local file through huggingface_hub (its own cache and resume).
+
+    `local_only` (or PANNS_OFFLINE=1) only looks in the Hub cache, e.g. to tell whether a file is ready.
+    """
+    parts = uri[len(HUB_PREFIX):].split("/", 2) if uri.startswith(HUB_PREFIX) else []
+    if len(parts) != 3 or not all(parts):
+        raise CheckpointError(f"{uri!r} is not of the form hf://owner/repo/file.pth")
     from huggingface_hub import hf_hub_download
 
-    owner, repo, filename = url[len("hf://"):].split("/", 2)
-    return Path(hf_hub_download(repo_id=f"{owner}/{repo}", filename=filename, cache_dir=str(target.parent)))
+    offline = local_only or os.environ.get("PANNS_OFFLINE") == "1"
+    try:
+        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], local_files_only=offline))
+    except Exception as e:  # the Hub raises many types (offline, 404, auth): all mean "not available"
+        raise WeightsUnavailableError(f"cannot fetch {uri}: {e}") from e
+
+
+def _place(source: Path, target: Path) -> None:
+    """Put a verified Hub file at its cache name (hard link when possible, else a copy)."""
+    import shutil
+
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def download(weights: PretrainedWeights, cache: Optional[Path] = None, progress: bool = True) -> Path:
@@ -97,15 +119,17 @@ def download(weights: PretrainedWeights, cache: Optional[Path] = None, progress:
     target = cached_path(weights, cache)
     if target.exists():
         return verify_once(target, weights)
-    if os.environ.get("PANNS_OFFLINE") == "1":
+    if os.environ.get("PANNS_OFFLINE") == "1" and not weights.url.startswith(HUB_PREFIX):
         raise WeightsUnavailableError(missing_message(weights, cache, "PANNS_OFFLINE=1"))
     target.parent.mkdir(parents=True, exist_ok=True)
+    if weights.url.startswith(HUB_PREFIX):
+        fetched = hub_file(weights.url)
+        verify(fetched, weights)
+        _place(fetched, target)
+        _stamp(target).write_text(_fingerprint(target))
+        return target
     part = target.with_name(target.name + ".part")
     try:
-        if weights.url.startswith("hf://"):
-            fetched = _hub_fetch(weights.url, target)
-            verify(fetched, weights)
-            return fetched
         _http_fetch(weights.url, part, progress, weights.filename)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise WeightsUnavailableError(missing_message(weights, cache, f"download failed: {e}")) from e

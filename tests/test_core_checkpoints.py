@@ -10,7 +10,7 @@ import torch
 
 from panns_core import CheckpointError, Tagger, WeightsUnavailableError, create_model
 from panns_core.checkpoints import head_to_animal, load_checkpoint, save_checkpoint
-from panns_core.download import download, verify
+from panns_core.download import download, hub_file, verify
 from panns_core.errors import DownloadError
 from panns_core.labels import ANIMAL_INDICES
 from panns_core.weights import PRETRAINED, get_weights
@@ -200,9 +200,9 @@ def test_hub_weights_go_through_huggingface_hub(tmp_path, monkeypatch):
     payload = b"weights"
     calls = {}
 
-    def fake_download(repo_id, filename, cache_dir):
+    def fake_download(repo_id, filename, local_files_only=False):
         calls.update(repo_id=repo_id, filename=filename)
-        out = Path(cache_dir) / "hub" / filename
+        out = tmp_path / "hub" / filename
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(payload)
         return str(out)
@@ -210,5 +210,9 @@ def test_hub_weights_go_through_huggingface_hub(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
     weights = replace(get_weights("Cnn14"), url="hf://someone/panns-animals/cnn14_animal.pth", size=len(payload),
                       md5=hashlib.md5(payload).hexdigest(), sha256=None)
-    assert download(weights, cache=tmp_path, progress=False).read_bytes() == payload
+    cache = tmp_path / "cache"
+    path = download(weights, cache=cache, progress=False)
+    assert path == cache / weights.filename and path.read_bytes() == payload  # found at cached_path() later
     assert calls == {"repo_id": "someone/panns-animals", "filename": "cnn14_animal.pth"}
+    with pytest.raises(CheckpointError, match="not of the form"):
+        hub_file("hf://only-owner")

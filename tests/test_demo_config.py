@@ -1,4 +1,6 @@
 """Demo settings: local and Spaces bind addresses, argument checks, example clips, ZeroGPU wrapping."""
+import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -94,3 +96,15 @@ def test_on_gpu_applies_the_zerogpu_decorator_when_spaces_imports(monkeypatch):
     monkeypatch.setitem(sys.modules, "spaces", fake)
     result = on_gpu(lambda x: x * 2)
     assert result(3) == ("gpu", 6) and len(wrapped) == 1
+
+
+def test_app_turns_telemetry_off_before_gradio_is_imported_and_runs_as_a_script():
+    repo = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY")}
+    probe = ("import os, sys; import demo.app; "
+             "print(os.environ['GRADIO_ANALYTICS_ENABLED'], os.environ['HF_HUB_DISABLE_TELEMETRY'], 'gradio' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "1", "False"]
+    usage = subprocess.run([sys.executable, "demo/app.py", "--help"], cwd=repo, env=env, capture_output=True,
+                           text=True, check=True)
+    assert "--checkpoint" in usage.stdout and "--model" in usage.stdout and "--max-seconds" in usage.stdout

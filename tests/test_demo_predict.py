@@ -42,8 +42,8 @@ def planted_mobilenet(official_checkpoint, tmp_path_factory):
     return plant(official_checkpoint("MobileNetV1"), tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth")
 
 
-def make_state(checkpoint: Path, *extra: str) -> DemoState:
-    config = parse_config(["--checkpoint", str(checkpoint), "--model", "MobileNetV1", *extra])
+def make_state(checkpoint: Path, *extra: str, arch: str | None = "MobileNetV1") -> DemoState:
+    config = parse_config(["--checkpoint", str(checkpoint), *(["--model", arch] if arch else []), *extra])
     return DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
 
 
@@ -136,6 +136,19 @@ def test_decision_level_max_gives_a_frame_timeline(shared_dir, official_checkpoi
         assert len(rows) > 500  # 100 frames a second, pooled to at most 600 points
         assert rows["score"].max() == pytest.approx(scores[name], abs=1e-5)  # clip score = max over frames
     assert "frame by frame" in out.summary
+
+
+@pytest.mark.slow
+def test_cnn14_checkpoint_known_by_its_official_file_name(shared_dir, official_checkpoint, tmp_path):
+    state = make_state(official_checkpoint("Cnn14"), arch=None)  # Cnn14_mAP=0.431.pth: no --model needed
+    choice = next(iter(state.choices.values()))
+    assert choice.label == "Cnn14_mAP=0.431.pth (local)"
+    labels, ontology, _, timeline, csv_path, summary = make_predict(state)(
+        str(clip(shared_dir, "audioset_samples/Y-_8E5aDUqas.wav")), choice.key, 3, 0.0)
+    assert len(labels) == 3 and all(0.0 <= v <= 1.0 for v in labels.values())
+    assert len(pd.read_csv(csv_path)) == 65 and ontology.count("Animal") >= 3
+    assert "**Cnn14** on **cpu**" in summary and "1 window(s)" in summary
+    assert set(timeline["seconds"]) == {0.0, 10.0}  # one 10-s window drawn across the clip
 
 
 # ---------------------------------------------------------------- bad input, through the button's handler

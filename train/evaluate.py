@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import torch
-
 from panns_core.checkpoints import load_checkpoint
 from panns_core.labels import get_label_set
 from panns_core.training import reporting
@@ -49,9 +47,8 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     data = PackedDataset(cfg.eval)
     data_labels = get_label_set(data.info.label_set)
     model_labels = get_label_set(info["label_set"])
-    with torch.inference_mode():
-        scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
-                          amp=use_amp, num_workers=cfg.num_workers)
+    scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
+                      amp=use_amp, num_workers=cfg.num_workers)
     data.close()
     iteration = info.get("iteration")
     released = info["weights"].name if info.get("weights") is not None else None

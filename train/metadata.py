@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import urllib.request
+import os
+import urllib.error
 from pathlib import Path
 
 import pandas as pd
 
-from panns_core.download import cache_dir
+from panns_core.download import _http_fetch, cache_dir
 from panns_core.labels import ANIMAL_ROOT_MID, get_label_set
 
 from .segments import SegmentsError, labels_of, read_official, write_split
@@ -56,12 +57,17 @@ def official_file(key: str, source: str | None) -> Path:
                 return Path(source) / candidate
         raise SegmentsError(f"{source} holds no {name}")
     path = cache_dir() / "audioset" / name
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        print(f"downloading {url}")
-        tmp = path.with_name(name + ".part")
-        urllib.request.urlretrieve(url, tmp)
-        tmp.replace(path)
+    if path.is_file():
+        return path
+    if os.environ.get("PANNS_OFFLINE") == "1":
+        raise SegmentsError(f"{name} is not in {path.parent} and PANNS_OFFLINE=1; pass --source DIR")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(name + ".part")
+    try:
+        _http_fetch(url, part, True, name)  # the weights downloader's resumable fetch, with a progress bar
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        raise SegmentsError(f"could not download {url} ({exc}); run again to resume, or pass --source DIR") from None
+    part.replace(path)
     return path
 
 

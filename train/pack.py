@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audio", help="folder of downloaded WAVs, e.g. data/audio/eval")
     parser.add_argument("--manifest", help="instead of --split/--audio: a CSV of your own labelled files, "
                                            "with a `path` column (relative to the CSV) and a labels column")
+    parser.add_argument("--path-column", default="path", help="manifest column of file paths")
     parser.add_argument("--labels-column", default="labels", help="manifest column of comma-separated class ids")
     parser.add_argument("--out", required=True, help="HDF5 file to write, e.g. data/packed/eval.h5")
     parser.add_argument("--label-set", default="animal", choices=["animal", "audioset"])
@@ -42,13 +43,13 @@ def split_items(split, audio_dir):
         yield name, Path(audio_dir) / name, labels
 
 
-def manifest_items(manifest, labels_column: str = "labels"):
+def manifest_items(manifest, labels_column: str = "labels", path_column: str = "path"):
     """(name, path, labels) for every row of a manifest; the name is the path as written in it."""
     table = pd.read_csv(manifest, dtype=str)
-    for column in ("path", labels_column):
+    for column in (path_column, labels_column):
         if column not in table.columns:
             raise SegmentsError(f"{manifest}: no {column!r} column (has {', '.join(table.columns)})")
-    for rel, labels in zip(table["path"], table[labels_column].fillna("")):
+    for rel, labels in zip(table[path_column], table[labels_column].fillna("")):
         yield rel, Path(manifest).parent / rel, [m.strip() for m in labels.split(",") if m.strip()]
 
 
@@ -102,7 +103,7 @@ def bad_log(out: Path) -> Path:
 
 def run(args: argparse.Namespace) -> dict:
     if args.manifest:
-        items = manifest_items(args.manifest, args.labels_column)
+        items = manifest_items(args.manifest, args.labels_column, args.path_column)
     elif args.split and args.audio:
         items = split_items(args.split, args.audio)
     else:

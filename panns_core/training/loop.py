@@ -110,6 +110,7 @@ def fit(cfg: FitConfig) -> dict:
     train_counts = dict(zip(labels.mids, targets.sum(axis=0).tolist()))
 
     # ---- model and optimiser (PANNs: Adam, amsgrad, no weight decay) ----
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank and in every repeat
     model = create_model(cfg.arch, classes_num=len(labels))
     if cfg.init_from and not cfg.resume:
         start_from_general(model, cfg.init_from, labels)
@@ -177,6 +178,7 @@ def fit(cfg: FitConfig) -> dict:
                                 hardware_text=hardware, notes=cfg.notes,
                                 display_name=f"{cfg.arch} trained on {labels.name} clips")
             evaluated_at = iteration
+            tick = time.time()  # the step timing below leaves evaluation out
         if ddp:
             dist.barrier()  # the others wait while rank 0 evaluates and saves
         if iteration >= cfg.max_iterations:

@@ -105,7 +105,7 @@ class PackWriter:
 
     def _create(self, label_set, mids, sample_rate):
         f = self.f
-        f.create_dataset("audio_name", (0,), maxshape=(None,), dtype="S80")
+        f.create_dataset("audio_name", (0,), maxshape=(None,), dtype=h5py.string_dtype("utf-8"))  # read as bytes
         f.create_dataset("waveform", (0, self.clip_samples), maxshape=(None, self.clip_samples), dtype=np.int16,
                          chunks=(1, self.clip_samples))
         f.create_dataset("target", (0, len(mids)), maxshape=(None, len(mids)), dtype=bool)

@@ -1,0 +1,76 @@
+"""The demo's overhead: request-to-answer through gradio_client vs the bare model forward, same clip, one run.
+
+    python tests/bench/bench_demo.py [--arch Cnn14] [--repeats 7]
+
+Writes a random-weight checkpoint in the official format (the forward costs the same as with the
+released weights, and nothing is downloaded), starts `python demo/app.py` on it, and then, in
+turns so that any load on the machine hits both alike: one request through gradio_client (upload,
+queue, decode, model, spectrogram, timeline, CSV, download of the answer), one bare forward of
+the same 10-s clip in this process. Prints medians side by side, and the server's peak memory.
+"""
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from conftest import SHARED, write_official_checkpoint  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+from test_demo_app import peak_rss_mb, serve_demo  # noqa: E402
+
+from panns_core.audio import load_audio  # noqa: E402
+from panns_core.checkpoints import load_checkpoint  # noqa: E402
+
+CLIP = SHARED / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"  # 10.0 s, 32 kHz
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="Cnn14")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = write_official_checkpoint(Path(tmp) / f"{args.arch}_random.pth", args.arch)
+        model, _ = load_checkpoint(checkpoint)
+        wave = torch.from_numpy(load_audio(CLIP))[None]  # (1, 320000)
+
+        def forward() -> float:
+            start = time.perf_counter()
+            with torch.no_grad():
+                model(wave)
+            return time.perf_counter() - start
+
+        with serve_demo(["--checkpoint", checkpoint, "--model", args.arch], Path(tmp) / "cache") as (url, proc, _):
+            client = Client(url, verbose=False)
+            key = f"local:{checkpoint}"
+
+            def request() -> float:
+                start = time.perf_counter()
+                client.predict(handle_file(str(CLIP)), key, 5, 0.05, api_name="/analyse")
+                return time.perf_counter() - start
+
+            request(), forward()  # warm-up: first uploads, first allocations
+            app, bare = [], []
+            for _ in range(args.repeats):
+                app.append(request())
+                bare.append(forward())
+            peak = peak_rss_mb(proc.pid)
+
+    app_ms, bare_ms = statistics.median(app) * 1000, statistics.median(bare) * 1000
+    print(f"{args.arch} on CPU ({torch.get_num_threads()} threads), clip {CLIP.name} (10 s), "
+          f"{args.repeats} turns, medians:")
+    print(f"  request to answer (gradio_client): {app_ms:8.0f} ms   (min {min(app) * 1000:.0f}, max {max(app) * 1000:.0f})")
+    print(f"  bare model forward:                {bare_ms:8.0f} ms   (min {min(bare) * 1000:.0f}, max {max(bare) * 1000:.0f})")
+    print(f"  app overhead:                      {app_ms - bare_ms:8.0f} ms   ({app_ms / bare_ms:.2f}x the forward)")
+    print(f"  server peak RSS:                   {peak:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
