@@ -63,7 +63,7 @@ def _progress(total: Optional[int], initial: int, desc: str, enabled: bool):
                 disable=not enabled)
 
 
-def _http_fetch(url: str, part: Path, progress: bool, desc: str, timeout: float = 60) -> None:
+def http_fetch(url: str, part: Path, progress: bool, desc: str, timeout: float = 60) -> None:
     """Append the rest of `url` to `part`, resuming from its current size."""
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
@@ -130,7 +130,7 @@ def download(weights: PretrainedWeights, cache: Optional[Path] = None, progress:
         return target
     part = target.with_name(target.name + ".part")
     try:
-        _http_fetch(weights.url, part, progress, weights.filename)
+        http_fetch(weights.url, part, progress, weights.filename)
     except (urllib.error.URLError, OSError, TimeoutError) as e:
         raise WeightsUnavailableError(missing_message(weights, cache, f"download failed: {e}")) from e
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from panns_core.download import _http_fetch, cache_dir
+from panns_core.download import http_fetch, cache_dir
 from panns_core.labels import ANIMAL_ROOT_MID, get_label_set
 
 from .segments import SegmentsError, labels_of, read_official, write_split
@@ -64,7 +64,7 @@ def official_file(key: str, source: str | None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(name + ".part")
     try:
-        _http_fetch(url, part, True, name)  # the weights downloader's resumable fetch, with a progress bar
+        http_fetch(url, part, True, name)  # the weights downloader's resumable fetch, with a progress bar
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise SegmentsError(f"could not download {url} ({exc}); run again to resume, or pass --source DIR") from None
     part.replace(path)
