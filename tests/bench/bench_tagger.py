@@ -1,8 +1,10 @@
 """Tagger speed against the reference `panns_inference` package, side by side in one run.
 
-    python tests/bench/bench_tagger.py [--minutes 30] [--repeats 3]
+    python tests/bench/bench_tagger.py [--minutes 30] [--repeats 3] [--checkpoint Cnn14_mAP=0.431.pth]
 
-Same random CNN14 weights (official file layout), same 10-s clips from ../shared/audio:
+Same CNN14 weights for both (random ones in the official layout unless --checkpoint gives the
+real file: with random weights the scores are nearly tied, so part 2 only means something with
+real weights), same 10-s clips from ../shared/audio:
   1. batch 1 and batch 8: seconds per batch for panns_inference, our Tagger in fp32 and in bf16,
      interleaved so that load on the machine hits all of them alike; max |difference| of scores.
   2. bf16 top-5 agreement with fp32 on every shared clip (the bar for turning bf16 on by default).
@@ -69,12 +71,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--checkpoint", type=Path, default=None, help="a real Cnn14 checkpoint (default: random)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp())
     torch.manual_seed(0)
-    checkpoint = tmp / "Cnn14_mAP=0.431.pth"
-    torch.save({"model": create_model("Cnn14").state_dict()}, checkpoint)
+    checkpoint = args.checkpoint or tmp / "Cnn14_mAP=0.431.pth"
+    if args.checkpoint is None:
+        torch.save({"model": create_model("Cnn14").state_dict()}, checkpoint)
     ref = reference_tagger(checkpoint, tmp / "home")
     ours = Tagger.from_pretrained(str(checkpoint), labels="audioset", device="cpu")
     ours_bf16 = Tagger(ours.model, labels="audioset", device="cpu", precision="bf16")
