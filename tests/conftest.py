@@ -76,3 +76,24 @@ def official_checkpoint(tmp_path_factory):
         return made[key]
 
     return make
+
+
+def plant(official: Path, out: Path, planted: dict) -> Path:
+    """Copy an official-format checkpoint with its output biases set so that `planted` classes win
+    (every other class gets -8, a score of 0.0003): tests can then follow known labels end to end."""
+    from panns_core.checkpoints import read_checkpoint
+    from panns_core.labels import AUDIOSET
+
+    state = read_checkpoint(official)["model"]
+    state["fc_audioset.bias"].fill_(-8.0)
+    for mid, value in planted.items():
+        state["fc_audioset.bias"][AUDIOSET.index_of(mid)] = value
+    torch.save({"model": state}, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def planted_mobilenet(official_checkpoint, tmp_path_factory) -> Path:
+    """A random MobileNetV1 in the official format whose scores put Bark first and Cat second."""
+    return plant(official_checkpoint("MobileNetV1"), tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth",
+                 {"/m/05tny_": 8.0, "/m/01yrx": 3.0})

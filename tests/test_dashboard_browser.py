@@ -1,12 +1,11 @@
 """The dashboard in a real browser: `streamlit run` as a subprocess, headless Debian chromium through Playwright."""
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from servers import free_port, launch_chromium, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -14,48 +13,17 @@ ARTIFACTS = REPO / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer on {url} within {timeout} s")
-
-
 @pytest.fixture
-def server():
-    port = _free_port()
+def server(tmp_path):
+    port = free_port()
     env = dict(os.environ, PANNS_RESULTS_DIR=str(REPO / "results"), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", REPO / "dashboard" / "app.py", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.port", port, "--server.address", "127.0.0.1",
+           "--server.fileWatcherType", "none"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_server(url, proc)
+    with running_server(cmd, ready_url=url + "/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log",
+                        ready_within=60):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_overview_chart_appears_in_chromium(server):
@@ -63,7 +31,7 @@ def test_overview_chart_appears_in_chromium(server):
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server)

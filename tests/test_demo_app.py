@@ -1,10 +1,6 @@
 """The demo as a visitor's client sees it: `python demo/app.py` in its own process, driven by gradio_client."""
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,16 +10,10 @@ import pytest
 from gradio_client import Client, handle_file
 
 from panns_core.labels import ANIMAL
-from test_demo_predict import planted_mobilenet  # noqa: F401  (a fixture)
+from servers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each module starts a server and loads a model
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -34,30 +24,10 @@ def serve_demo(args, cache_dir: Path, ready_within: float = 180):
     for name in ("SPACE_ID", "GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME"):
         env.pop(name, None)
     log = cache_dir.parent / f"demo_{port}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "demo/app.py", "--port", str(port), *map(str, args)],
-                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + ready_within  # a wait for start-up, not an assertion on speed
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"demo exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"demo did not answer on {url}:\n{log.read_text()}")
-                time.sleep(0.5)
+    with running_server([sys.executable, "demo/app.py", "--port", port, *args], ready_url=url, env=env, cwd=REPO,
+                        log=log, ready_within=ready_within) as proc:
         yield url, proc, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from servers import launch_chromium
 from test_demo_app import serve_demo
-from test_demo_predict import planted_mobilenet  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        chromium = launch_chromium(p)
         yield chromium
         chromium.close()
 
