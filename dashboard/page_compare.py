@@ -6,16 +6,14 @@ import streamlit as st
 from dashboard import charts, compare, overview
 from dashboard.classes import branches
 from dashboard.data import Results
-from dashboard.widgets import table_with_download
+from dashboard.widgets import classwise_runs, table_with_download
 
 
 def render(res: Results) -> None:
-    st.header("Class-wise comparison")
-    ids = compare.comparable_runs(res)
-    if not ids:
-        st.info("No run has per-class AP (`classwise.csv`) yet.")
+    found = classwise_runs(res, "Class-wise comparison")
+    if found is None:
         return
-    label = res.runs["label"].to_dict()
+    ids, label = found
     chosen = st.multiselect("Runs", ids, default=compare.default_runs(res), key="compare_runs", format_func=label.get)
     default = overview.default_baseline(res)
     options = [None] + ids

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, compare, effect
+from dashboard import charts, effect
 from dashboard.data import Results
-from dashboard.widgets import table_with_download
+from dashboard.widgets import classwise_runs, table_with_download
 
 
 def render(res: Results) -> None:
-    st.header("Class effect: is it data or sound?")
-    ids = compare.comparable_runs(res)
-    if not ids:
-        st.info("No run has per-class AP (`classwise.csv`) yet.")
+    found = classwise_runs(res, "Class effect: is it data or sound?")
+    if found is None:
         return
-    label = res.runs["label"].to_dict()
+    ids, label = found
     run_id = st.selectbox("Run", ids, key="effect_run", format_func=label.get)
     counts = effect.count_options(res, run_id)
     count = st.selectbox("Clip count", counts, key="effect_count") if counts else None

@@ -1,4 +1,5 @@
-"""Small Streamlit helpers shared by the pages: a table that always comes with its CSV download, and the run warnings."""
+"""Small Streamlit helpers shared by the pages: a table that always comes with its CSV download, the run
+warnings, and the list of runs with per-class AP."""
 from __future__ import annotations
 
 import pandas as pd
@@ -17,3 +18,15 @@ def show_warnings(warnings: list[str]) -> None:
     if warnings:
         st.warning(f"{len(warnings)} run file(s) could not be read and were skipped:\n\n"
                    + "\n".join(f"- `{w}`" for w in warnings))
+
+
+def classwise_runs(res, header: str) -> tuple[list[str], dict] | None:
+    """Page header, then the runs with per-class AP and their labels; None (with a note) when there are none."""
+    from dashboard import compare
+
+    st.header(header)
+    ids = compare.comparable_runs(res)
+    if not ids:
+        st.info("No run has per-class AP (`classwise.csv`) yet.")
+        return None
+    return ids, res.runs["label"].to_dict()
