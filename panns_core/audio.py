@@ -81,11 +81,11 @@ def audio_info(path) -> tuple:
 def _open_checked(path) -> Path:
     path = Path(path)
     if not path.exists():
-        raise AudioError(f"{path} does not exist")
+        raise AudioError(f"{path} does not exist")  # the full path: the name alone may not be the typo
     if path.is_dir():
         raise AudioError(f"{path} is a folder, not an audio file")
     if path.stat().st_size == 0:
-        raise AudioError(f"{path} is empty (0 bytes)")
+        raise AudioError(f"{path.name} is empty (0 bytes)")
     return path
 
 
@@ -109,7 +109,8 @@ def _librosa_decode(path: Path) -> tuple:
             warnings.simplefilter("ignore")
             x, sr = librosa.load(str(path), sr=None, mono=False)
     except Exception as e:
-        raise AudioError(f"{path.name} is not a decodable audio file ({type(e).__name__}: {e})") from None
+        detail = str(e).strip() or "no decoder recognises its contents"
+        raise AudioError(f"{path.name} is not a decodable audio file ({detail})") from None
     return x, sr
 
 

@@ -6,6 +6,7 @@ those alone a retry allow-lists numpy's array reconstruction and nothing else.
 """
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -21,6 +22,10 @@ from .errors import CheckpointError
 from .labels import ANIMAL_INDICES, label_set_for
 from .models import create_model, list_models
 from .weights import PRETRAINED, PretrainedWeights, get_weights  # noqa: F401
+
+# A Hub model repo holding one of our checkpoints under this name can be given as just "owner/repo".
+HUB_DEFAULT_FILE = "model.pth"
+_HUB_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
 # Key that only one architecture family has; Cnn14 and Cnn14_DecisionLevelMax share a layout.
 _SIGNATURES = [("pre_conv0.weight", "Wavegram_Logmel_Cnn14"), ("resnet.layer1.0.conv1.weight", "ResNet38"),
@@ -52,7 +57,12 @@ def read_checkpoint(path, map_location="cpu") -> dict:
             with torch.serialization.safe_globals(_numpy_allow_list()):
                 obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        raise CheckpointError(f"{path} holds objects that are not safe to load (weights_only): {e}") from None
+        if "Unsupported global" in str(e):
+            unsafe = str(e).split("Unsupported global:", 1)[1].split(" was not", 1)[0].strip()
+            raise CheckpointError(f"{path} holds objects that are not safe to load ({unsafe}); "
+                                  "only tensors, plain containers and numpy arrays are accepted") from None
+        size = path.stat().st_size
+        raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint: {e}") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
         size = path.stat().st_size
         raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint; "
@@ -107,8 +117,8 @@ def load_checkpoint(source, arch: Optional[str] = None, classes_num: Optional[in
                     map_location="cpu", progress: bool = True) -> Tuple[nn.Module, dict]:
     """Build the model a checkpoint describes and load it strictly.
 
-    `source` is a file path, the name of a released checkpoint (fetched into the cache), or
-    hf://owner/repo/file.pth on the Hugging Face Hub.
+    `source` is a file path, the name of a released checkpoint (fetched into the cache), a Hugging
+    Face Hub repo id `owner/repo` (its `model.pth`), or hf://owner/repo/file.pth.
     `arch` names the architecture when neither the file's config nor its name says it.
     Returns (model in eval mode, info) where info holds arch, classes_num, label_set, audio, path,
     iteration and the released-weights entry if any.
@@ -121,9 +131,12 @@ def load_checkpoint(source, arch: Optional[str] = None, classes_num: Optional[in
         try:
             weights = get_weights(source)
         except KeyError:
-            raise CheckpointError(f"{source!r} is neither a file nor a released checkpoint "
-                                  f"({', '.join(PRETRAINED)})") from None
-        path = download(weights, progress=progress)
+            if not _HUB_REPO_ID.fullmatch(source):
+                raise CheckpointError(f"{source!r} is neither a file, a released checkpoint ({', '.join(PRETRAINED)}) "
+                                      f"nor a Hugging Face repo id (owner/repo)") from None
+            path = hub_file(f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}")
+        else:
+            path = download(weights, progress=progress)
     obj = read_checkpoint(path, map_location)
     state, config = split_checkpoint(obj, str(path))
     found = infer_arch(state, config, path.name)
@@ -162,9 +175,14 @@ def atomic_save(obj, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
     try:
-        torch.save(obj, tmp)
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the new name points at them
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide checkpoints from other users
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -71,7 +71,7 @@ def tag(args) -> int:
             out.close()
     if failures:
         print(f"{failures} of {len(files)} files could not be tagged (see the error column)", file=sys.stderr)
-    return 0
+    return 1 if failures == len(files) else 0  # some tags written counts as success; none does not
 
 
 def download_cmd(args) -> int:
@@ -79,7 +79,11 @@ def download_cmd(args) -> int:
     from .weights import get_weights
 
     for name in args.names:
-        print(download(get_weights(name), progress=not args.quiet))
+        try:
+            weights = get_weights(name)
+        except KeyError as e:
+            raise PannsError(e.args[0]) from None
+        print(download(weights, progress=not args.quiet))
     return 0
 
 
@@ -93,6 +97,20 @@ def list_cmd(args) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m panns_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="Cnn14", help="released checkpoint name or a .pth path")
     t.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
     t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
-    t.add_argument("--top", type=int, default=5)
+    t.add_argument("--top", type=positive_int, default=5)
     t.add_argument("--labels", choices=["animal", "audioset"], default="animal")
-    t.add_argument("--window", type=float, default=10.0, help="window length in seconds")
-    t.add_argument("--hop", type=float, default=None, help="hop between windows in seconds (default: window)")
+    t.add_argument("--window", type=positive_float, default=10.0, help="window length in seconds")
+    t.add_argument("--hop", type=positive_float, default=None, help="hop between windows in seconds (default: window)")
     t.add_argument("--rows", choices=["auto", "file", "window"], default="auto",
                    help="auto: one row per window for files longer than a window, else one per file")
     t.add_argument("--consistent", action="store_true", help="a parent scores at least its best child")

@@ -60,11 +60,14 @@ class LogmelFrontend(nn.Module):
 
     def logmel(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         """(batch, samples) -> (batch, 1, frames, mel_bins); short input padded, mixup in training."""
-        x = self.spectrogram_extractor(self.pad_short(waveform))  # (batch, 1, frames, freq_bins)
-        x = self.logmel_extractor(x)              # (batch, 1, frames, mel_bins)
-        x = x.transpose(1, 3)                     # (batch, mel_bins, frames, 1): normalise per mel bin
-        x = self.bn0(x)
-        x = x.transpose(1, 3)                     # (batch, 1, frames, mel_bins)
+        # Always in fp32, even under autocast: STFT power of a loud clip overflows fp16 (max 65504)
+        # and bf16 would blur the log-mel; the convolutions after it are where reduced precision pays.
+        with torch.autocast(device_type=waveform.device.type, enabled=False):
+            x = self.spectrogram_extractor(self.pad_short(waveform.float()))  # (batch, 1, frames, freq_bins)
+            x = self.logmel_extractor(x)          # (batch, 1, frames, mel_bins)
+            x = x.transpose(1, 3)                 # (batch, mel_bins, frames, 1): normalise per mel bin
+            x = self.bn0(x)
+            x = x.transpose(1, 3)                 # (batch, 1, frames, mel_bins)
         if self.training:
             x = self.spec_augmenter(x.clone())
             if mixup_lambda is not None:

@@ -14,7 +14,7 @@ import torch
 
 from .audio import prepare_waveform, stream_audio
 from .checkpoints import load_checkpoint
-from .errors import PannsError
+from .errors import AudioError, PannsError
 from .labels import LabelSet, get_label_set
 from .ontology import make_consistent
 
@@ -22,7 +22,16 @@ from .ontology import make_consistent
 def pick_device(device: str = "auto") -> torch.device:
     """CUDA, then Apple MPS, then CPU."""
     if device != "auto":
-        return torch.device(device)
+        try:
+            chosen = torch.device(device)
+        except RuntimeError as e:
+            raise PannsError(f"unknown device {device!r}: {e}") from None
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            raise PannsError(f"device {device!r} asked for, but this PyTorch sees no CUDA GPU; use 'auto' or 'cpu'")
+        mps = getattr(torch.backends, "mps", None)
+        if chosen.type == "mps" and not (mps is not None and mps.is_available()):
+            raise PannsError(f"device {device!r} asked for, but Apple MPS is not available; use 'auto' or 'cpu'")
+        return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -111,12 +120,14 @@ class Tagger:
         self.labels = get_label_set(labels)
         self.output_index = self._output_index(model.classes_num)
         if window_seconds <= 0 or (hop_seconds is not None and hop_seconds <= 0):
-            raise ValueError("window_seconds and hop_seconds must be positive")
+            raise PannsError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
+        if batch_size < 1:
+            raise PannsError(f"batch_size must be at least 1, got {batch_size}")
         self.window = int(round(window_seconds * self.sample_rate))
         self.hop = int(round((hop_seconds or window_seconds) * self.sample_rate))
         self.batch_size = batch_size
         if precision not in ("fp32", "bf16"):
-            raise ValueError("precision must be 'fp32' or 'bf16'")
+            raise PannsError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.precision = precision
         self.consistent = consistent
         self.max_seconds = max_seconds
@@ -145,6 +156,8 @@ class Tagger:
 
     def predict_batch(self, waveforms: Sequence, sample_rate: int) -> List[TaggingResult]:
         """Several in-memory clips; windows of equal length from different clips share batches."""
+        if len(waveforms) == 0:
+            raise AudioError("predict_batch needs at least one waveform")
         clips = [prepare_waveform(w, sample_rate, self.sample_rate, what=f"waveform {i}")
                  for i, w in enumerate(waveforms)]
         self._check_length(max(len(c) for c in clips) / self.sample_rate, "waveform")
@@ -169,8 +182,6 @@ class Tagger:
     # ---------------------------------------------------------------- internals
     def _check_length(self, seconds: float, what: str):
         if self.max_seconds is not None and seconds > self.max_seconds:
-            from .errors import AudioError
-
             raise AudioError(f"{what} lasts {seconds:.0f} s, longer than the {self.max_seconds:.0f} s limit")
 
     def _windows(self, blocks: Iterable[np.ndarray]) -> Iterator[Tuple[int, np.ndarray, int]]:
@@ -237,8 +248,6 @@ class Tagger:
 
     def _result(self, acc: _Accumulator, total: int) -> TaggingResult:
         if not acc.scores:
-            from .errors import AudioError
-
             raise AudioError("the audio holds no samples")
         timeline = np.stack(acc.scores)
         framewise = acc.framewise(total)

@@ -42,12 +42,23 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
+# Freshly initialised PANNs models answer 0.5 for every class (their activations die out), which would
+# let a test pass whatever the code does. The reference filler gives every weight a real value; the head
+# is then scaled so that scores spread around 0.5 (logit std ~0.2-0.6) instead of saturating at 0 or 1.
+HEAD_SCALE = 0.002
+
+
 def write_official_checkpoint(path: Path, arch: str, classes_num: int = 527, seed: int = 0) -> Path:
-    """A random-weight file laid out like the Zenodo ones: weights under 'model', numpy sampler state beside."""
+    """Non-degenerate random weights laid out like the Zenodo files: weights under 'model', numpy sampler state beside."""
+    sys.path.insert(0, str(SHARED / "panns_reference"))
+    from fill_weights import fill_state_dict
+
     from panns_core import create_model
 
-    torch.manual_seed(seed)
     model = create_model(arch, classes_num=classes_num)
+    fill_state_dict(model, salt=seed + 1)
+    with torch.no_grad():
+        model.fc_audioset.weight.mul_(HEAD_SCALE)
     rng = np.random.RandomState(seed)
     torch.save({"iteration": 600000, "model": model.state_dict(),
                 "sampler": {"indexes_per_class": [np.arange(3) + i for i in range(4)], "queue": [1, 2, 3],

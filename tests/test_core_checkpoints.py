@@ -44,14 +44,21 @@ def test_our_checkpoints_carry_their_config(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))  # atomic write leaves no temporary file
 
 
-def test_head_to_animal_keeps_the_animal_rows():
-    torch.manual_seed(0)
+def test_head_to_animal_keeps_the_animal_rows(reference):
     model = create_model("MobileNetV1").eval()
+    reference.fill.fill_state_dict(model, salt=3)  # real values everywhere: every output row differs
+    torch.manual_seed(0)
     x = torch.randn(1, 32000) * 0.1
     with torch.no_grad():
-        full = model(x)["clipwise_output"][0, ANIMAL_INDICES]
-        cut = head_to_animal(model)(x)["clipwise_output"][0]
-    assert cut.shape == (65,) and torch.allclose(full, cut)
+        logits = {}
+        model.fc_audioset.register_forward_hook(lambda m, a, out: logits.__setitem__("full", out[0]))
+        model(x)
+        full = logits["full"][ANIMAL_INDICES]
+        cut = head_to_animal(model)
+        cut.fc_audioset.register_forward_hook(lambda m, a, out: logits.__setitem__("cut", out[0]))
+        cut(x)
+    assert logits["cut"].shape == (65,) and torch.allclose(full, logits["cut"])
+    assert not torch.allclose(full, logits["full"][:65])  # the rows really differ: the wrong slice would fail
     with pytest.raises(CheckpointError):
         head_to_animal(model)
 
@@ -216,3 +223,9 @@ def test_hub_weights_go_through_huggingface_hub(tmp_path, monkeypatch):
     assert calls == {"repo_id": "someone/panns-animals", "filename": "cnn14_animal.pth"}
     with pytest.raises(CheckpointError, match="not of the form"):
         hub_file("hf://only-owner")
+    # a plain repo id means its model.pth (loading it fails here: the fake file is no checkpoint)
+    with pytest.raises(CheckpointError, match="not a readable PyTorch checkpoint"):
+        load_checkpoint("someone/panns-animals")
+    assert calls == {"repo_id": "someone/panns-animals", "filename": "model.pth"}
+    with pytest.raises(CheckpointError, match="nor a Hugging Face repo id"):
+        load_checkpoint("no such file.pth")

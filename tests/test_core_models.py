@@ -92,3 +92,16 @@ def test_custom_audio_settings_and_head_width():
     model = create_model("MobileNetV1", classes_num=65, sample_rate=16000, fmax=8000)
     assert model.audio.sample_rate == 16000 and model.classes_num == 65
     assert model.eval()(torch.zeros(1, 16000))["clipwise_output"].shape == (1, 65)
+
+
+def test_front_end_stays_fp32_under_half_precision_autocast(reference):
+    """A near-full-scale tone has STFT power ~6e4: fp16 would overflow to inf (GPUs without bf16 use fp16)."""
+    model = create_model("MobileNetV1").eval()
+    reference.fill.fill_state_dict(model, salt=1)
+    t = torch.arange(32000) / 32000
+    tone = (0.99 * torch.sin(2 * torch.pi * 1000 * t))[None]
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.float16):
+        logmel = model.logmel(tone)
+        out = model(tone)
+    assert logmel.dtype == torch.float32 and torch.isfinite(logmel).all()
+    assert torch.isfinite(out["clipwise_output"]).all() and torch.isfinite(out["embedding"]).all()

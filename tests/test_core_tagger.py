@@ -42,6 +42,7 @@ def test_result_api(shared_dir, mobilenet_tagger):
     assert result.labels is ANIMAL and result.embedding.shape == (1024,)
     assert result.timeline.shape == (1, 65) and result.window_starts.tolist() == [0.0]
     assert [t[2] for t in result.top(65, threshold=0.5)] == sorted(result.scores[result.scores >= 0.5])[::-1]
+    assert np.ptp(result.scores) > 0.05  # test weights give distinct scores, so the checks below can fail
     frame = result.to_frame()
     assert list(frame.columns) == ["mid", "display_name", "score"] and len(frame) == 65
     assert len(result.timeline_frame()) == 65
@@ -54,7 +55,9 @@ def test_file_and_array_paths_agree_and_audioset_view_selects_animal_rows(shared
     wave, sr = sf.read(str(path), dtype="float32")
     a, b = animal.predict_file(path), animal.predict(wave, sr)
     np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
-    np.testing.assert_allclose(full.predict(wave, sr).scores[72:137], b.scores, atol=1e-6)
+    viewed = full.predict(wave, sr).scores
+    np.testing.assert_allclose(viewed[72:137], b.scores, atol=1e-6)
+    assert not np.allclose(viewed[:65], b.scores, atol=1e-3)  # another slice would not match
 
 
 def test_formats_rates_channels_and_integer_pcm():
@@ -133,6 +136,17 @@ def test_predict_batch_matches_one_by_one(mobilenet_tagger):
         np.testing.assert_allclose(result.scores, mobilenet_tagger.predict(clip, 16000).scores, atol=1e-5)
 
 
+def test_bad_settings_are_package_errors(mobilenet_tagger):
+    for kwargs in ({"window_seconds": 0}, {"hop_seconds": -1}, {"precision": "fp8"}, {"batch_size": 0}):
+        with pytest.raises(PannsError):
+            Tagger(mobilenet_tagger.model, **kwargs)
+    if not torch.cuda.is_available():
+        with pytest.raises(PannsError, match="no CUDA GPU"):
+            Tagger(mobilenet_tagger.model, device="cuda")
+    with pytest.raises(AudioError, match="at least one"):
+        mobilenet_tagger.predict_batch([], 32000)
+
+
 def test_65_class_model_cannot_be_viewed_on_527_labels():
     model = create_model("MobileNetV1", classes_num=65)
     with pytest.raises(PannsError, match="cannot be viewed"):
@@ -205,3 +219,12 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     good = [r for name, rs in by_file.items() if name.endswith(".ogg") for r in rs]
     assert len(good) == 3 and all(r["label_1"] in ANIMAL.names and float(r["score_1"]) >= float(r["score_3"]) for r in good)
     assert "1 of 5 files could not be tagged" in proc.stderr
+    # every file failing is a failure of the command; bad options and names are one clear line
+    only_bad = subprocess.run([sys.executable, "-m", "panns_core", "tag", str(folder / "broken.wav"), "--model",
+                               str(official_checkpoint("MobileNetV1")), "--csv", str(tmp_path / "bad.csv"), "--quiet"],
+                              capture_output=True, text=True, timeout=300)
+    assert only_bad.returncode == 1
+    for argv, message in ((["tag", str(folder), "--top", "0"], "must be at least 1"),
+                          (["download", "Cnn15"], "no released checkpoint named 'Cnn15'")):
+        proc = subprocess.run([sys.executable, "-m", "panns_core", *argv], capture_output=True, text=True, timeout=60)
+        assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -30,7 +30,8 @@ class EvaluateConfig:
     results: str = field(default="results", metadata={"help": "results root the dashboard reads"})
     batch_size: int = field(default=32, metadata={"help": "clips per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
-    amp: bool = field(default=True, metadata={"help": "automatic mixed precision on GPU"})
+    amp: bool = field(default=False, metadata={"help": "mixed precision on GPU: faster, but the figures written "
+                                                       "as measured are then not fp32 (off by default)"})
     num_workers: int = field(default=2, metadata={"help": "data-loader worker processes"})
     notes: str = field(default="", metadata={"help": "free text kept with the results"})
 

@@ -132,7 +132,8 @@ def fit(cfg: FitConfig) -> dict:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         sampler.load_state_dict(saved["sampler"])
-        scaler.load_state_dict(saved["scaler"])
+        if saved.get("scaler"):  # a run saved without loss scaling (CPU, bf16) resumes with a fresh scaler
+            scaler.load_state_dict(saved["scaler"])
         iteration, history = saved["iteration"], saved["history"]
         if master:
             print(f"resumed {run_dir} at iteration {iteration}")
@@ -158,8 +159,9 @@ def fit(cfg: FitConfig) -> dict:
             loss = float(np.mean(losses)) if losses else None
             losses = []
             if eval_set is not None:
+                # Scored in fp32 even when training uses AMP: these figures go to results/ as measured.
                 last_scores = evaluate(model, eval_set, labels, eval_labels, batch_size=cfg.eval_batch_size,
-                                       device=device, amp=use_amp)
+                                       device=device, amp=False)
                 history["curve"].append(reporting.curve_row(last_scores, iteration, loss))
                 history["classwise"] += reporting.classwise_rows(
                     last_scores, eval_labels, iteration, [train_counts.get(m, 0) for m in eval_labels.mids])
