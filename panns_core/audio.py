@@ -16,8 +16,10 @@ BLOCK_SECONDS = 30
 
 
 def _check_rate(sample_rate) -> int:
-    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise AudioError(f"sample rate must be a positive integer, got {sample_rate!r}")
+    """A positive whole number of samples per second (44100.0 is fine, 0 or 44100.5 is not)."""
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(sample_rate) or sample_rate <= 0 or sample_rate != int(sample_rate):
+        raise AudioError(f"sample rate must be a positive whole number, got {sample_rate!r}")
     return int(sample_rate)
 
 

@@ -76,6 +76,7 @@ def test_formats_rates_channels_and_integer_pcm():
 def test_silence_is_allowed_and_scored(mobilenet_tagger):
     result = mobilenet_tagger.predict(np.zeros(32000, np.float32), 32000)
     assert np.isfinite(result.scores).all()
+    assert mobilenet_tagger.predict(np.zeros(44100, np.float32), 44100.0).duration == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("wave, rate, match", [
@@ -83,6 +84,7 @@ def test_silence_is_allowed_and_scored(mobilenet_tagger):
     (np.array([0.1, np.nan] * 100, np.float32), 32000, "NaN"),
     (np.array([0.1, np.inf] * 100, np.float32), 32000, "infinite"),
     (np.zeros(3200, np.float32), 0, "sample rate"),
+    (np.zeros(3200, np.float32), 44100.5, "sample rate"),
     (np.zeros((2, 2, 2), np.float32), 32000, "1-D or 2-D"),
     (np.array(["a", "b"]), 32000, "dtype"),
 ])

@@ -53,7 +53,9 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     data.close()
     iteration = info.get("iteration")
     released = info["weights"].name if info.get("weights") is not None else None
-    stem = released or Path(cfg.checkpoint).parent.name or Path(cfg.checkpoint).stem
+    path = Path(cfg.checkpoint)
+    # A run's checkpoint is always checkpoint.pth: its folder names it; any other file names itself.
+    stem = released or (path.parent.name if path.name == "checkpoint.pth" else path.stem)
     run_id = cfg.run_id or f"eval-{info['arch']}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
     general = model_labels.name != data_labels.name
     path = reporting.write(
