@@ -2,9 +2,9 @@
 
     python tests/bench/bench_tagger.py [--minutes 30] [--repeats 3] [--checkpoint Cnn14_mAP=0.431.pth]
 
-Same CNN14 weights for both (random ones in the official layout unless --checkpoint gives the
-real file: with random weights the scores are nearly tied, so part 2 only means something with
-real weights), same 10-s clips from ../shared/audio:
+Same CNN14 weights for both (unless --checkpoint gives the real file: the test suite's random
+weights in the official layout, filled by ../shared/panns_reference so that scores are spread out
+rather than all 0.5; part 2 means most with real weights), same 10-s clips from ../shared/audio:
   1. batch 1 and batch 8: seconds per batch for panns_inference, our Tagger in fp32 and in bf16,
      interleaved so that load on the machine hits all of them alike; max |difference| of scores.
   2. bf16 top-5 agreement with fp32 on every shared clip (the bar for turning bf16 on by default).
@@ -28,7 +28,10 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
-from panns_core import Tagger, create_model  # noqa: E402
+sys.path.insert(0, str(REPO / "tests"))
+
+from conftest import write_official_checkpoint  # noqa: E402
+from panns_core import Tagger  # noqa: E402
 from panns_core.labels import AUDIOSET  # noqa: E402
 
 
@@ -78,7 +81,7 @@ def main():
     torch.manual_seed(0)
     checkpoint = args.checkpoint or tmp / "Cnn14_mAP=0.431.pth"
     if args.checkpoint is None:
-        torch.save({"model": create_model("Cnn14").state_dict()}, checkpoint)
+        write_official_checkpoint(checkpoint, "Cnn14")
     ref = reference_tagger(checkpoint, tmp / "home")
     ours = Tagger.from_pretrained(str(checkpoint), labels="audioset", device="cpu")
     ours_bf16 = Tagger(ours.model, labels="audioset", device="cpu", precision="bf16")
