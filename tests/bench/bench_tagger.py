@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import write_official_checkpoint  # noqa: E402
 from panns_core import Tagger  # noqa: E402
+from panns_core.checkpoints import read_checkpoint  # noqa: E402
 from panns_core.labels import AUDIOSET  # noqa: E402
 
 
@@ -82,6 +83,8 @@ def main():
     checkpoint = args.checkpoint or tmp / "Cnn14_mAP=0.431.pth"
     if args.checkpoint is None:
         write_official_checkpoint(checkpoint, "Cnn14")
+        # panns_inference reads with torch.load's default (weights_only): keep only the weights
+        torch.save({"model": read_checkpoint(checkpoint)["model"]}, checkpoint)
     ref = reference_tagger(checkpoint, tmp / "home")
     ours = Tagger.from_pretrained(str(checkpoint), labels="audioset", device="cpu")
     ours_bf16 = Tagger(ours.model, labels="audioset", device="cpu", precision="bf16")
