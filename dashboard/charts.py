@@ -16,6 +16,16 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
            "#7f7f7f"]
 
 
+def run_colours(labels) -> dict:
+    """Colour per run label, fixed by the label's position in `labels` (pass every run of the folder), so a
+    run keeps its colour in every chart whichever runs a chart happens to show."""
+    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(dict.fromkeys(labels))}
+
+
+def _colour(colours: dict | None, name: str, i: int) -> str:
+    return (colours or {}).get(name, PALETTE[i % len(PALETTE)])
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420, legend_on_top: bool = False, **kw) -> go.Figure:
     """Shared look. Legends sit on the right (scrollable when there are many runs) unless `legend_on_top`."""
     legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0) if legend_on_top else \
@@ -33,68 +43,78 @@ def overview_bars(table: pd.DataFrame) -> go.Figure:
         fig.add_bar(
             name=f"{group} ({status})", y=part["label"], x=part["animal_mAP"], orientation="h",
             marker=dict(color=GROUP_COLOURS.get(group, "#888"), pattern_shape="/" if status == "reported" else ""),
-            text=part["animal_mAP"].map("{:.3f}".format), textposition="outside",
-            customdata=np.column_stack([part["animal_classes"].fillna(-1).astype(int).astype(str).replace("-1", "?"),
-                                        part["source"], part["animal_mAP_from"]]),
-            hovertemplate="<b>%{y}</b><br>mAP %{x:.4f} over %{customdata[0]} classes (%{customdata[2]})"
-                          "<br>source: %{customdata[1]}<extra></extra>")
+            text=[f"{v:.3f}" + (f" · {tag}" if tag else "") for v, tag in zip(part["animal_mAP"], part["scope_tag"])],
+            textposition="outside",
+            customdata=np.column_stack([part["scope"], part["source"]]),
+            hovertemplate="<b>%{y}</b><br>mAP %{x:.4f}: %{customdata[0]}<br>source: %{customdata[1]}<extra></extra>")
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title="mAP on the animal classes", range=[0, 1])
+    fig.update_xaxes(title="mAP on the 65 animal classes (unless a bar says otherwise)", range=[0, 1])
     return _layout(fig, "mAP on AudioSet's 65 animal classes", height=max(300, 140 + 38 * len(table)),
                    legend_on_top=True)
 
 
-def class_dots(long: pd.DataFrame, order: list[str], title: str) -> go.Figure:
-    """One row per class, one marker per series (AP on x): reads like a sortable bar chart for many models."""
+def class_dots(long: pd.DataFrame, order: list[str], title: str, colours: dict | None = None) -> go.Figure:
+    """One row per class, one marker per series (AP on x): reads like a sortable bar chart for many models.
+    `colours` maps a series (run label) to its colour (see run_colours)."""
     fig = go.Figure()
     for i, (series, part) in enumerate(long.groupby("series", sort=False)):
         reported = "[reported" in series
         fig.add_scatter(
             name=series, y=part["class"], x=part["value"], mode="markers",
-            marker=dict(size=9, color=PALETTE[i % len(PALETTE)], symbol="circle-open" if reported else "circle",
+            marker=dict(size=9, color=_colour(colours, series, i), symbol="circle-open" if reported else "circle",
                         line=dict(width=2)),
             customdata=part[["branch"]].to_numpy(),
             hovertemplate="<b>%{y}</b> (%{customdata[0]})<br>" + series.replace("%", "%%") + "<br>AP %{x:.4f}<extra></extra>")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", automargin=True)
     fig.update_xaxes(title="AP", range=[-0.02, 1.02])
-    return _layout(fig, title, height=max(320, 120 + 18 * len(order)))
+    return _layout(fig, title, height=max(320, 160 + 18 * len(order)), legend_on_top=True)
 
 
-def difference_bars(long: pd.DataFrame, order: list[str], baseline: str) -> go.Figure:
+def difference_bars(long: pd.DataFrame, order: list[str], baseline: str, colours: dict | None = None) -> go.Figure:
     """AP minus the baseline's AP per class, one bar group per class (positive: better than the baseline)."""
     fig = go.Figure()
     for i, (series, part) in enumerate(long.groupby("series", sort=False)):
         fig.add_bar(name=series, y=part["class"], x=part["value"], orientation="h",
-                    marker_color=PALETTE[i % len(PALETTE)],
+                    marker_color=_colour(colours, series, i),
                     hovertemplate="<b>%{y}</b><br>" + series.replace("%", "%%") + "<br>AP difference %{x:+.4f}<extra></extra>")
     fig.add_vline(x=0, line_color="#444")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", automargin=True)
     fig.update_xaxes(title=f"AP minus AP of {baseline}")
-    return _layout(fig, f"Difference to {baseline}", height=max(320, 120 + 18 * len(order)), barmode="group")
+    return _layout(fig, f"Difference to {baseline}", height=max(320, 160 + 18 * len(order)), barmode="group",
+                   legend_on_top=True)
 
 
-def map_curve_figure(curves: pd.DataFrame, points: pd.DataFrame, metric: str = "mAP") -> go.Figure:
-    """One line per run (coloured by its group), plus reported single figures as open stars."""
+UNIT_RANGE_METRICS = ("mAP", "mean_auc")
+
+
+def map_curve_figure(curves: pd.DataFrame, points: pd.DataFrame, metric: str = "mAP",
+                     colours: dict | None = None) -> go.Figure:
+    """One line per run (coloured by its group), plus each reported single figure as its own open star named
+    by its run label. mAP and AUC keep the full [0, 1] axis so close figures are not drawn far apart."""
     fig = go.Figure()
-    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(dict.fromkeys(curves["group"]))}
+    groups = list(dict.fromkeys(curves["group"]))
+    colour = {g: _colour(colours, g, i) for i, g in enumerate(groups)}
     shown = set()
     for run_id, part in curves.groupby("run_id", sort=False):
         group, label = part["group"].iloc[0], part["label"].iloc[0]
         fig.add_scatter(
             name=group, legendgroup=group, showlegend=group not in shown, x=part["iteration"], y=part[metric],
-            mode="lines+markers", marker=dict(size=4), line=dict(color=colours[group]),
+            mode="lines+markers", marker=dict(size=4), line=dict(color=colour[group]),
             customdata=np.column_stack([np.full(len(part), label), part["settings"]]),
             hovertemplate="<b>%{customdata[0]}</b><br>iteration %{x}<br>" + metric + " %{y:.4f}"
                           "<br>%{customdata[1]}<extra></extra>")
         shown.add(group)
-    if metric == "mAP" and not points.empty:
-        fig.add_scatter(name="reported (single figure)", x=points["iteration"], y=points["mAP"], mode="markers",
-                        marker=dict(symbol="star-open", size=14, color="#000", line=dict(width=2)),
-                        customdata=np.column_stack([points["label"], points["source"]]),
-                        hovertemplate="<b>%{customdata[0]}</b><br>iteration %{x}<br>mAP %{y:.3f}"
-                                      "<br>source: %{customdata[1]}<extra></extra>")
+    if metric == "mAP":
+        for i, point in enumerate(points.itertuples(index=False)):
+            fig.add_scatter(name=point.label, x=[point.iteration], y=[point.mAP], mode="markers",
+                            marker=dict(symbol="star-open", size=14, line=dict(width=2),
+                                        color=_colour(colours, point.label, len(groups) + i)),
+                            customdata=[[point.scope, point.source, point.settings]],
+                            hovertemplate="<b>" + point.label.replace("%", "%%") + "</b><br>iteration %{x}"
+                                          "<br>mAP %{y:.3f} (%{customdata[0]})<br>%{customdata[2]}"
+                                          "<br>source: %{customdata[1]}<extra></extra>")
     fig.update_xaxes(title="iterations")
-    fig.update_yaxes(title=metric)
+    fig.update_yaxes(title=metric, **({"range": [0, 1]} if metric in UNIT_RANGE_METRICS else {}))
     return _layout(fig, f"{metric} against training iterations", height=460)
 
 

@@ -1,7 +1,9 @@
-"""The 65 animal classes with their ontology branch and path, from the core package (one source of truth)."""
-from __future__ import annotations
+"""The 65 animal classes with their ontology branch and path, from the core package (one source of truth).
 
-from functools import lru_cache
+Built afresh on each call (about a millisecond): caching belongs to the app layer only, and the app
+caches the loaded Results, so this runs a handful of times per rerun at most.
+"""
+from __future__ import annotations
 
 import pandas as pd
 
@@ -9,8 +11,8 @@ from panns_core.labels import ANIMAL  # import labels before ontology: ontology 
 from panns_core.ontology import branch_of, ontology_path
 
 
-@lru_cache(maxsize=1)
-def _table() -> pd.DataFrame:
+def animal_classes() -> pd.DataFrame:
+    """index, mid, class (display name), branch (filter label), path ('Animal > ... > Bark'), in AudioSet order."""
     return pd.DataFrame({
         "index": list(ANIMAL.indices),
         "mid": list(ANIMAL.mids),
@@ -20,11 +22,6 @@ def _table() -> pd.DataFrame:
     })
 
 
-def animal_classes() -> pd.DataFrame:
-    """index, mid, class (display name), branch (filter label), path ('Animal > ... > Bark'), in AudioSet order."""
-    return _table().copy()
-
-
 def branches() -> list[str]:
     """Branch labels in AudioSet order of their first class (Animal first, then domestic, livestock, ...)."""
-    return list(dict.fromkeys(_table()["branch"]))
+    return list(dict.fromkeys(animal_classes()["branch"]))

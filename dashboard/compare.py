@@ -53,11 +53,18 @@ def class_table(res: Results, run_ids, baseline: str | None = None, branches=Non
         for run_id in run_ids:
             if run_id != baseline:
                 out[f"vs baseline: {label[run_id]}"] = out[f"AP: {label[run_id]}"] - base
-    return out.reset_index()
+    # The numbers first (they must be on screen without scrolling), the class's identifiers after.
+    values = [c for c in out.columns if c.startswith(("AP: ", "vs baseline: "))]
+    return out.reset_index()[["class", *values, "branch", "mid", "path", "index"]]
 
 
 def sort_options(table: pd.DataFrame) -> list[str]:
     return [ORDER_AUDIOSET, ORDER_NAME] + [c for c in table.columns if c.startswith(("AP: ", "vs baseline: "))]
+
+
+def has_direction(by: str) -> bool:
+    """Whether "highest first" means anything for this sort (not for AudioSet order or names)."""
+    return by not in (ORDER_AUDIOSET, ORDER_NAME)
 
 
 def sort_table(table: pd.DataFrame, by: str, descending: bool = True) -> pd.DataFrame:

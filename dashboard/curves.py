@@ -10,6 +10,7 @@ import pandas as pd
 
 from dashboard.classes import animal_classes
 from dashboard.data import SETTING_KEYS, Results
+from dashboard.overview import animal_overview
 
 COLOUR_BY_RUN = "run"
 
@@ -47,10 +48,24 @@ def map_curves(res: Results, run_ids, colour_by: str = COLOUR_BY_RUN) -> pd.Data
 
 
 def reported_points(res: Results) -> pd.DataFrame:
-    """Reported animal-class figures with a known iteration (the study's headline), drawn as single points."""
+    """Reported animal-class figures with a known iteration (the study's headline), drawn as single points.
+    `scope` says what the figure averages (the study's: 66 classes, Music included)."""
     runs = res.runs[(res.runs["status"] == "reported") & res.runs["iterations"].notna() & res.runs["animal_mAP"].notna()]
-    return pd.DataFrame({"label": runs["label"], "iteration": runs["iterations"].astype(int),
-                         "mAP": runs["animal_mAP"], "source": runs["source"]}).reset_index(drop=True)
+    scope = animal_overview(res).set_index("run_id")["scope"]
+    return pd.DataFrame({"run_id": runs["run_id"], "label": runs["label"], "iteration": runs["iterations"].astype(int),
+                         "mAP": runs["animal_mAP"], "scope": runs["run_id"].map(scope),
+                         "settings": runs.apply(setting_text, axis=1) if not runs.empty else pd.Series(dtype=str),
+                         "source": runs["source"]}).sort_values("label").reset_index(drop=True)
+
+
+def curve_table(curves: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """What the curve chart plots, as one table: measured curve rows, then the reported single figures."""
+    measured = curves.assign(status="measured", scope="", source="measured here")
+    reported = points.assign(status="reported", group=points["label"])
+    cols = ["label", "status", "iteration", "mAP", "mean_auc", "d_prime", "loss", "group", "settings", "scope",
+            "source", "run_id"]
+    frames = [f.reindex(columns=cols) for f in (measured, reported) if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
 def classes_with_curves(res: Results, run_id: str) -> pd.DataFrame:

@@ -57,17 +57,32 @@ def folder_signature(root) -> tuple:
     return (str(root), tuple(entries))
 
 
-def _labels(infos: list) -> list[str]:
-    """Display name plus [measured]/[reported] (and the 527-class scope); the run id only where two runs would look alike."""
-    base = [f"{i.display_name} [{i.status}{', all 527 classes' if i.label_set == 'audioset' else ''}]" for i in infos]
-    counts = pd.Series(base).value_counts()
-    return [b if counts[b] == 1 else f"{b} ({i.run_id})" for b, i in zip(base, infos)]
+MODEL_527 = "527-class model"
+
+
+def _labels(runs: list) -> list[str]:
+    """Display name, [measured]/[reported], and "(527-class model)" for a general model.
+
+    A label names the run, not the scope of a number: a measured general run shows its mAP on the
+    animal classes in one chart and on all 527 classes in another, and each number says its own
+    scope where it is shown. Only a run whose sole figure is a 527-class mAP (no per-class table)
+    says so in its label; two runs that would still look alike get their run id.
+    """
+    def label(run):
+        i = run.info
+        only_527 = i.label_set == "audioset" and run.classwise.empty
+        tag = f" ({MODEL_527}{', scored on all 527 classes' if only_527 else ''})" if i.trained_on == "audioset" else ""
+        return f"{i.display_name} [{i.status}]{tag}"
+
+    base = [label(r) for r in runs]
+    counts = pd.Series(base, dtype=object).value_counts()
+    return [b if counts[b] == 1 else f"{b} ({r.run_id})" for b, r in zip(base, runs)]
 
 
 def runs_table(runs) -> pd.DataFrame:
     """One row per run with the fields the pages filter, colour and annotate by."""
     infos = [r.info for r in runs]
-    labels = _labels(infos)
+    labels = _labels(runs)
     rows = []
     for info, label in zip(infos, labels):
         row = {

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.classes import animal_classes
-from dashboard.data import Results
+from dashboard.data import CLASS_STATS_FILE, Results
 
 COUNT_ALL = "AudioSet training clips (balanced + unbalanced)"
 COUNT_BALANCED = "balanced training clips"
@@ -31,7 +31,7 @@ def _stats(res: Results) -> pd.DataFrame:
         if "unbalanced_train_clips" in stats.columns:
             out[COUNT_UNBALANCED] = stats["unbalanced_train_clips"]
         if "label_quality" in stats.columns:
-            out["label_quality"] = stats["label_quality"]
+            out["label_quality"] = stats["label_quality"] + 0.0  # the shipped file has a "-0.0"; + 0.0 makes it 0.0
     if "label_quality" not in out.columns or out["label_quality"].isna().all():
         if "label_quality" in res.final.columns:
             out["label_quality"] = res.final.dropna(subset=["label_quality"]).groupby("index")["label_quality"].first()
@@ -72,3 +72,18 @@ def rank_correlation(table: pd.DataFrame, column: str) -> tuple[float, int]:
         return float("nan"), len(both)
     ranks = both.rank()  # Spearman = Pearson on ranks (average ranks for ties)
     return float(ranks["ap"].corr(ranks[column])), len(both)
+
+
+def count_source(count: str) -> str:
+    """Where the clip counts of `count` come from, for the caption under the chart."""
+    if count == COUNT_RUN:
+        return "Clip counts: the `train_clips` column of this run's `classwise.csv` (the clips it trained on)."
+    return (f"Clip counts: `{CLASS_STATS_FILE}` in the results folder, counted from the official AudioSet segment "
+            "lists (balanced_train_segments.csv, unbalanced_train_segments.csv) by `python -m train metadata`.")
+
+
+def correlation_text(rho: float, n: int, what: str) -> str:
+    """'Spearman rank correlation of AP with <what>: 0.42 over 65 classes', never '-0.00'."""
+    if np.isnan(rho):
+        return f"Spearman rank correlation of AP with {what}: not defined ({n} classes, or no variation)."
+    return f"Spearman rank correlation of AP with {what}: {round(rho, 2) + 0.0:.2f} over {n} classes."

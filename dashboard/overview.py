@@ -13,23 +13,62 @@ GROUP_ANIMAL = "animal-only model"
 GROUP_GENERAL = "general AudioSet model, on the animal classes"
 
 
+N_ANIMAL = 65
+MAP_527 = "mAP on all 527 classes"
+
+
+def _scope(row) -> tuple[str, str]:
+    """(scope of the run's bar, short tag for the bar or '' when it is the plain 65-class mean)."""
+    n = row["animal_classes"]
+    if row["animal_mAP_from"] == "mean of per-class AP":
+        if n == N_ANIMAL:
+            return f"mean AP over the {N_ANIMAL} animal classes", ""
+        return f"mean AP over {int(n)} of the {N_ANIMAL} animal classes (the others have no AP)", f"{int(n)} of {N_ANIMAL} classes"
+    if pd.isna(n):
+        return "the run's own mAP; the classes it averaged are not recorded", "classes not recorded"
+    if n > N_ANIMAL:
+        return (f"the run's own mAP over {int(n)} classes, not only the {N_ANIMAL} animal classes",
+                f"{int(n)} classes, not animals only")
+    if n == N_ANIMAL:
+        return f"the run's own mAP over the {N_ANIMAL} animal classes", ""
+    return f"the run's own mAP over {int(n)} of the {N_ANIMAL} animal classes", f"{int(n)} of {N_ANIMAL} classes"
+
+
 def animal_overview(res: Results) -> pd.DataFrame:
-    """One row per run with a mAP on the animal classes, animal-only models first, best first."""
+    """One row per run with a mAP on the animal classes, animal-only models first, best first.
+
+    `scope` says what each mAP averages (the reference study's figures cover 66 classes, Music
+    included); `scope_tag` is the short form drawn next to a bar that is not a plain 65-class mean.
+    """
     runs = res.runs[res.runs["animal_mAP"].notna()].copy()
     runs["group"] = runs["trained_on"].map({"animal": GROUP_ANIMAL, "audioset": GROUP_GENERAL})
     runs = runs.sort_values(["trained_on", "animal_mAP"], ascending=[True, False])
-    cols = ["label", "group", "status", "animal_mAP", "animal_classes", "animal_mAP_from", "model", "display_name",
-            "trained_on",
-            "iterations", "source", "notes", "run_id"]
-    return runs[cols].reset_index(drop=True)
+    scopes = [_scope(row) for _, row in runs.iterrows()]
+    runs["scope"] = [s for s, _ in scopes]
+    runs["scope_tag"] = [t for _, t in scopes]
+    cols = ["label", "group", "status", "animal_mAP", "animal_classes", "scope", "scope_tag", "animal_mAP_from",
+            "model", "display_name", "trained_on", "iterations", "source", "notes", "run_id"]
+    return runs.reindex(columns=cols).reset_index(drop=True)
+
+
+def scope_caption(table: pd.DataFrame) -> str:
+    """What the bars average, naming every bar that is not a mean over the 65 animal classes."""
+    text = (f"Hatched bars are figures reported elsewhere (hover for the source); plain bars were measured with this "
+            f"project. A bar is the mean AP over the {N_ANIMAL} animal classes unless its number says otherwise.")
+    odd = table[table["scope_tag"] != ""]
+    for scope, part in odd.groupby("scope", sort=False):
+        notes = part["notes"].dropna()
+        why = f' (notes: "{notes.iloc[0].split(". ")[0].rstrip(".")}.")' if not notes.empty else ""
+        text += f" {', '.join(part['label'])}: {scope}{why}."
+    return text
 
 
 def overall_527(res: Results) -> pd.DataFrame:
     """Runs scored on all 527 AudioSet classes: shown apart, never on the animal chart."""
     runs = res.runs[(res.runs["label_set"] == "audioset") & res.runs["reported_mAP"].notna()]
     out = runs[["label", "model", "status", "reported_mAP", "source", "run_id"]].rename(
-        columns={"reported_mAP": "mAP_527_classes"})
-    return out.sort_values("mAP_527_classes", ascending=False).reset_index(drop=True)
+        columns={"reported_mAP": MAP_527})
+    return out.sort_values(MAP_527, ascending=False).reset_index(drop=True)
 
 
 def comparability_note(res: Results) -> str:
@@ -45,7 +84,7 @@ def comparability_note(res: Results) -> str:
         for _, g in general.iterrows():
             same = overall[overall["model"] == g["model"]]
             if not same.empty:
-                pairs.append(f"{g['display_name']}: {same['mAP_527_classes'].iloc[0]:.3f} on 527 classes but "
+                pairs.append(f"{g['display_name']}: {same[MAP_527].iloc[0]:.3f} on 527 classes but "
                              f"{g['animal_mAP']:.3f} on the animal classes")
         if pairs:
             lines.append("The same general models: " + "; ".join(pairs) + ".")

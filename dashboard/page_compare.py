@@ -31,12 +31,13 @@ def render(res: Results) -> None:
         return
     col3, col4 = st.columns([3, 1])
     by = col3.selectbox("Sort by", compare.sort_options(table), key="compare_sort")
-    descending = col4.toggle("Highest first", value=True, key="compare_desc")
+    descending = col4.toggle("Highest first", value=True, key="compare_desc") if compare.has_direction(by) else True
     table = compare.sort_table(table, by, descending)
     order = table["class"].tolist()
-    st.plotly_chart(charts.class_dots(compare.long_values(table, "AP: "), order, "AP per animal class"),
+    colours = charts.run_colours(res.runs["label"])
+    st.plotly_chart(charts.class_dots(compare.long_values(table, "AP: "), order, "AP per animal class", colours),
                     key="compare_chart")
     diffs = compare.long_values(table, "vs baseline: ")
     if baseline and not diffs.empty:
-        st.plotly_chart(charts.difference_bars(diffs, order, label[baseline]), key="compare_diff_chart")
+        st.plotly_chart(charts.difference_bars(diffs, order, label[baseline], colours), key="compare_diff_chart")
     table_with_download(table, "classwise_comparison.csv", "compare")

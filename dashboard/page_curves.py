@@ -21,8 +21,9 @@ def render(res: Results) -> None:
     metric = col2.selectbox("Metric", ["mAP", "mean_auc", "d_prime", "loss"], key="curve_metric")
     table = curves.map_curves(res, chosen, colour_by)
     points = curves.reported_points(res)
-    st.plotly_chart(charts.map_curve_figure(table, points, metric), key="curve_chart")
-    table_with_download(table, "curves.csv", "curves")
+    st.plotly_chart(charts.map_curve_figure(table, points, metric, charts.run_colours(res.runs["label"])),
+                    key="curve_chart")
+    table_with_download(curves.curve_table(table, points), "curves.csv", "curves")
 
     st.subheader("AP curves of chosen classes")
     with_classes = [r for r in ids if not curves.classes_with_curves(res, r).empty]

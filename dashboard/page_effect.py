@@ -21,16 +21,15 @@ def render(res: Results) -> None:
         st.info("No clip counts yet: `python -m train metadata` writes `class_stats.csv` (clips per class from the "
                 "official AudioSet lists) into the results folder. Showing AP against label quality meanwhile.")
     else:
-        rho, n = effect.rank_correlation(table, "clips")
         st.plotly_chart(charts.effect_scatter(table, "clips", count, True, f"AP against {count}: {label[run_id]}"),
                         key="effect_chart")
-        st.caption(f"Spearman rank correlation of AP with clip count: {rho:.2f} over {n} classes.")
+        st.caption(effect.correlation_text(*effect.rank_correlation(table, "clips"), "clip count") + " "
+                   + effect.count_source(count))
     if table["label_quality"].notna().any():
-        rho, n = effect.rank_correlation(table, "label_quality")
         st.plotly_chart(charts.effect_scatter(table, "label_quality", "label quality", False,
                                               f"AP against label quality: {label[run_id]}"), key="effect_quality_chart")
-        st.caption(f"Spearman rank correlation of AP with label quality: {rho:.2f} over {n} classes. Label quality "
-                   "is the share of a class's labels that AudioSet's raters confirmed (PANNs paper).")
+        st.caption(effect.correlation_text(*effect.rank_correlation(table, "label_quality"), "label quality")
+                   + " Label quality is the share of a class's labels that AudioSet's raters confirmed (PANNs paper).")
     else:
         st.caption("Label quality is not known for these classes.")
     table_with_download(table, "class_effect.csv", "effect")

@@ -15,8 +15,7 @@ def render(res: Results) -> None:
         st.info("No run here has a mAP on the animal classes yet.")
     else:
         st.plotly_chart(charts.overview_bars(table), key="overview_chart")
-        st.caption("Hatched bars are figures reported elsewhere (hover for the source); plain bars were measured "
-                   "with this project. Every bar is a mean over the animal classes only.")
+        st.caption(overview.scope_caption(table))
 
     st.subheader("Class for class, on the same classes")
     runs = res.runs.loc[res.runs["run_id"].isin(set(res.final["run_id"]))]

@@ -9,7 +9,7 @@ from dashboard import charts, compare, curves, effect, overview
 from dashboard.classes import animal_classes, branches
 from dashboard.config import ENV_VAR, results_dir
 from dashboard.data import folder_signature, load_results
-from dashboard.synthetic import write_synthetic_results
+from synthetic_results import write_synthetic_results
 from panns_core.results import RunInfo, write_run
 
 NAMES = animal_classes().set_index("index")["class"]
@@ -50,7 +50,7 @@ def test_load_results_labels_final_rows_and_animal_map(folder):
     assert len(res.warnings) == 1 and str(folder / "broken" / "run.json") in res.warnings[0]
     runs = res.runs
     assert runs.loc["fit_a", "label"] == "Cnn14 [measured]"
-    assert runs.loc["general", "label"] == "Cnn14 [measured, all 527 classes]"
+    assert runs.loc["general", "label"] == "Cnn14 [measured] (527-class model)"  # the model's scope, not a number's
     assert runs.loc["study", "label"] == "Study CNN14 [reported]"
     assert set(res.classwise["index"]) == {72, 73, 74}  # Speech dropped: not an animal class
     fit_final = res.final[res.final["run_id"] == "fit_a"]
@@ -68,7 +68,7 @@ def test_overview_tables_keep_527_class_figures_apart(folder):
     assert table["run_id"].tolist() == ["fit_a", "study", "general"]  # animal-only first, best first
     assert table["group"].tolist() == [overview.GROUP_ANIMAL] * 2 + [overview.GROUP_GENERAL]
     overall = overview.overall_527(res)
-    assert overall["run_id"].tolist() == ["general"] and overall["mAP_527_classes"].item() == 0.3
+    assert overall["run_id"].tolist() == ["general"] and overall[overview.MAP_527].item() == 0.3
     note = overview.comparability_note(res)
     assert "0.300 on 527 classes but 0.467 on the animal classes" in note
 
@@ -92,7 +92,9 @@ def test_class_table_filters_differences_and_sorting(folder):
     row = table.set_index("index").loc[72]
     assert row["AP: Cnn14 [measured]"] == 0.5
     assert row["vs baseline: Cnn14 [measured]"] == pytest.approx(0.1)
-    assert "vs baseline: Cnn14 [measured, all 527 classes]" not in table.columns  # no self-difference
+    assert "vs baseline: Cnn14 [measured] (527-class model)" not in table.columns  # no self-difference
+    assert table.columns[:4].tolist() == ["class", "AP: Cnn14 [measured]", "AP: Cnn14 [measured] (527-class model)",
+                                          "vs baseline: Cnn14 [measured]"]  # the numbers first, on screen
     domestic = compare.class_table(res, ["fit_a"], branches=["Domestic animals, pets"])
     assert set(domestic["branch"]) == {"Domestic animals, pets"} and "Dog" in set(domestic["class"])
     assert len(domestic) < 65
@@ -104,7 +106,7 @@ def test_class_table_filters_differences_and_sorting(folder):
     by_name = compare.sort_table(table, compare.ORDER_NAME)
     assert by_name["class"].str.lower().is_monotonic_increasing
     long = compare.long_values(table.head(3), "AP: ")
-    assert len(long) == 6 and set(long["series"]) == {"Cnn14 [measured]", "Cnn14 [measured, all 527 classes]"}
+    assert len(long) == 6 and set(long["series"]) == {"Cnn14 [measured]", "Cnn14 [measured] (527-class model)"}
 
 
 def test_curves_group_by_setting_and_class_curves(folder):
@@ -212,7 +214,7 @@ def test_every_chart_trace_has_hover_numbers(folder):
     bars = {t.name: t for t in figures[0].data}
     assert bars[f"{overview.GROUP_ANIMAL} (reported)"].marker.pattern.shape == "/"
     assert bars[f"{overview.GROUP_ANIMAL} (measured)"].marker.pattern.shape == ""
-    assert figures[3].data[-1].name == "reported (single figure)"
+    assert figures[3].data[-1].name == "Study CNN14 [reported]"
 
 
 def test_synthetic_runs_are_valid_and_learn(tmp_path):
@@ -236,3 +238,89 @@ def test_default_compare_selection_takes_the_best_of_each_group(tmp_path):
     animal = res.runs[res.runs["trained_on"] == "animal"].sort_values("animal_mAP", ascending=False)
     assert set(chosen) == set(animal["run_id"].head(2)) | {"rep"}
     assert set(compare.default_runs(res)) <= set(compare.comparable_runs(res))
+
+
+def test_labels_name_the_model_scope_and_runs_known_only_on_527_classes(folder):
+    """A general run's label says "527-class model" (its numbers say their own scope); a run whose only
+    figure is a 527-class mAP says so, which also keeps it apart from a run with the same name."""
+    only_527 = RunInfo(run_id="paper527", kind="reported", status="reported", model="Cnn14", display_name="Cnn14",
+                       trained_on="audioset", label_set="audioset", source="paper", metrics={"mAP": 0.431})
+    write_run(folder, only_527)
+    twin = RunInfo(run_id="paper_animal", kind="reported", status="reported", model="Cnn14", display_name="Cnn14",
+                   trained_on="audioset", label_set="animal", source="paper")
+    write_run(folder, twin, pd.DataFrame(_rows(None, {72: 0.5})))
+    labels = load_results(folder).runs["label"]
+    assert labels["general"] == "Cnn14 [measured] (527-class model)"
+    assert labels["paper527"] == "Cnn14 [reported] (527-class model, scored on all 527 classes)"
+    assert labels["paper_animal"] == "Cnn14 [reported] (527-class model)"
+    assert labels["study"] == "Study CNN14 [reported]" and labels.is_unique
+
+
+def test_overview_says_what_each_bar_averages(folder):
+    res = load_results(folder)
+    table = overview.animal_overview(res).set_index("run_id")
+    assert table.loc["study", "scope_tag"] == "66 classes, not animals only"
+    assert "66 classes" in table.loc["study", "scope"]
+    assert table.loc["general", "scope_tag"] == "3 of 65 classes"  # a 527-class run: only its animal rows count
+    assert table.loc["fit_a", "scope_tag"] == "2 of 65 classes"  # class 73 had no AP
+    bars = charts.overview_bars(table.reset_index())
+    text = {y: t for trace in bars.data for y, t in zip(trace.y, trace.text)}
+    assert text["Study CNN14 [reported]"] == "0.561 · 66 classes, not animals only"
+    caption = overview.scope_caption(table.reset_index())
+    assert "Every bar is a mean over the animal classes only" not in caption
+    assert "Study CNN14 [reported]" in caption and "66 classes" in caption
+
+
+def test_curve_chart_names_each_reported_point_and_its_table_lists_it(folder):
+    res = load_results(folder)
+    measured, points = curves.map_curves(res, ["fit_a"]), curves.reported_points(res)
+    fig = charts.map_curve_figure(measured, points)
+    stars = [t for t in fig.data if t.marker.symbol == "star-open"]
+    assert [(t.name, t.showlegend is not False, list(t.y)) for t in stars] == [("Study CNN14 [reported]", True, [0.561])]
+    assert tuple(fig.layout.yaxis.range) == (0, 1)  # no zoom that turns 0.551 vs 0.561 into a chasm
+    assert charts.map_curve_figure(measured, points, "loss").layout.yaxis.range is None  # loss is not in [0, 1]
+    table = curves.curve_table(measured, points)
+    assert table["label"].tolist() == ["Cnn14 [measured]"] * 2 + ["Study CNN14 [reported]"]
+    assert table["status"].tolist() == ["measured", "measured", "reported"]
+    assert table["mAP"].tolist() == [0.2, 0.6, 0.561] and table["iteration"].tolist() == [0, 100, 14000]
+    only_points = curves.curve_table(curves.map_curves(res, []), points)
+    assert only_points["label"].tolist() == ["Study CNN14 [reported]"] and "66 classes" in only_points["scope"].item()
+
+
+def test_a_run_keeps_its_colour_in_every_chart(folder):
+    res = load_results(folder)
+    colours = charts.run_colours(res.runs["label"])
+    assert len(set(colours.values())) == len(colours)
+    table = compare.class_table(res, ["fit_a", "general"], baseline="general")
+    order = table["class"].tolist()
+    dots = charts.class_dots(compare.long_values(table, "AP: "), order, "t", colours)
+    diffs = charts.difference_bars(compare.long_values(table, "vs baseline: "), order, "base", colours)
+    # the difference chart leaves the baseline out, so by position fit_a would be the first colour there
+    assert [t.name for t in dots.data] == ["Cnn14 [measured]", "Cnn14 [measured] (527-class model)"]
+    assert [t.name for t in diffs.data] == ["Cnn14 [measured]"]
+    assert diffs.data[0].marker.color == dots.data[0].marker.color == colours["Cnn14 [measured]"]
+    assert dots.layout.legend.orientation == "h"  # legend above the chart, the plot keeps its width
+    fit_only = charts.class_dots(compare.long_values(compare.class_table(res, ["general"]), "AP: "), order, "t", colours)
+    assert fit_only.data[0].marker.color == colours["Cnn14 [measured] (527-class model)"]
+
+
+def test_sort_direction_only_for_value_columns():
+    assert not compare.has_direction(compare.ORDER_AUDIOSET) and not compare.has_direction(compare.ORDER_NAME)
+    assert compare.has_direction("AP: Cnn14 [measured]")
+
+
+def test_class_effect_names_its_count_source_and_never_shows_minus_zero(tmp_path):
+    write_synthetic_results(tmp_path, n_runs=1, n_evals=2, every=10, class_stats=True)
+    stats = pd.read_csv(tmp_path / "class_stats.csv")
+    stats.loc[stats["index"] == 80, "label_quality"] = -0.0
+    stats.to_csv(tmp_path / "class_stats.csv", index=False)
+    res = load_results(tmp_path)
+    table = effect.effect_table(res, res.runs["run_id"].iloc[0], effect.COUNT_ALL).set_index("index")
+    assert table.loc[80, "label_quality"] == 0 and not np.signbit(table.loc[80, "label_quality"])
+    assert "class_stats.csv" in effect.count_source(effect.COUNT_ALL)
+    assert "python -m train metadata" in effect.count_source(effect.COUNT_BALANCED)
+    assert "train_clips" in effect.count_source(effect.COUNT_RUN)
+    assert effect.correlation_text(-0.001, 65, "clip count") == \
+        "Spearman rank correlation of AP with clip count: 0.00 over 65 classes."
+    assert "-0.0" not in effect.correlation_text(-0.004, 65, "x")
+    assert "not defined" in effect.correlation_text(float("nan"), 2, "x")

@@ -60,3 +60,20 @@ def test_headline_figures(shipped):
     assert {m: r.info.metrics["mAP"] for m, r in study.items()} == {"Cnn14": 0.561, "ResNet38": 0.551}
     assert all(r.classwise.empty and r.info.label_set == "animal" for r in study.values())
     assert "README" in study["Cnn14"].info.source
+
+
+def test_every_shipped_file_has_its_source_listed_in_the_readme():
+    """Provenance: each run folder and data file shipped in results/ is named in the sources table."""
+    import fnmatch
+    import re
+
+    text = (RESULTS / "README.md").read_text()
+    table = text[text.index("## Shipped reported figures and their sources"):]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
+    shipped = [p.name for p in RESULTS.iterdir() if p.name != "README.md" and not p.name.startswith((".", "_"))]
+    assert "class_stats.csv" in shipped
+    unlisted = [n for n in shipped if not any(fnmatch.fnmatch(n, pattern) for pattern in named)]
+    assert unlisted == []
+    stats_row = next(row for row in rows if "`class_stats.csv`" in row.split("|")[1])
+    assert "python -m train metadata" in stats_row and "segments" in stats_row

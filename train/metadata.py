@@ -120,6 +120,7 @@ def class_stats(counts: pd.DataFrame, label_set_name: str, label_quality: str | 
     if label_quality:
         quality = pd.read_csv(label_quality, usecols=["mid", "label_quality"])
         stats = stats.merge(quality, on="mid", how="left")
+        stats["label_quality"] += 0.0  # the source writes one class as -0.0; store it as 0.0
     else:
         stats["label_quality"] = float("nan")
     return stats[["index", "mid", "display_name", "balanced_train_clips", "unbalanced_train_clips",

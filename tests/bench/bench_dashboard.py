@@ -52,8 +52,8 @@ def main() -> int:
     parser.add_argument("--evals", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
-    from dashboard.synthetic import write_synthetic_results
+    sys.path[:0] = [str(REPO), str(REPO / "tests")]
+    from synthetic_results import write_synthetic_results
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -4,19 +4,25 @@ The numbers are made up (marked in each run's notes and data) but shaped like tr
 AP rises with iterations towards a ceiling that grows with the class's clip count, so every page
 has something meaningful to show. Written through panns_core.results, so they are valid runs.
 
-    python -m dashboard.synthetic OUT_DIR [--runs 20 --evals 300]
+    python tests/synthetic_results.py OUT_DIR [--runs 20 --evals 300 --class-stats]
+
+Test and benchmark code, so it lives in tests/ (not in the dashboard package); it runs as a plain
+script from a checkout.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from panns_core.results import RunInfo, write_run
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from dashboard.classes import animal_classes
+from panns_core.results import RunInfo, write_run  # noqa: E402
+
+from dashboard.classes import animal_classes  # noqa: E402
 
 MODELS = ("Cnn14", "ResNet38", "Wavegram_Logmel_Cnn14")
 
@@ -57,7 +63,7 @@ def synthetic_run(run_id: str, model: str, settings: dict, n_evals: int, every: 
                    trained_on="animal", label_set="animal", iterations=int(iterations[-1]), hardware="synthetic",
                    data={"synthetic": True}, settings=settings,
                    metrics={"mAP": float(curve["mAP"].iloc[-1]), "classes_scored": n_classes, "classes_left_out": []},
-                   notes="Synthetic figures made up by dashboard.synthetic for tests; not a measurement.")
+                   notes="Synthetic figures made up by tests/synthetic_results.py for tests; not a measurement.")
     return info, classwise, curve
 
 
