@@ -7,6 +7,7 @@ meant for the visitor; the page shows it and keeps serving.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from panns_core import Tagger
 from panns_core.audio import load_audio
 from panns_core.errors import AudioError
 from panns_core.ontology import ontology_path
@@ -22,6 +24,11 @@ from .plots import spectrogram_figure, timeline_frame
 
 SILENCE_PEAK = 1e-4     # below this peak amplitude (about -80 dBFS) a clip counts as silent
 TIMELINE_CLASSES = 5    # more lines than this make the timeline unreadable
+DEFAULT_TOP_K = 5
+DEFAULT_THRESHOLD = 0.1  # the page's slider starts here too: one value for the page, the API and the tests
+TIMELINE_WINDOW = 2.0   # seconds: short enough to say when a dog barks, long enough for the CNNs
+TIMELINE_HOP = 0.5
+MAX_TIMELINE_WINDOWS = 60  # on long clips the hop grows so the timeline pass never exceeds this many windows
 
 
 @dataclass
@@ -34,7 +41,7 @@ class Analysis:
     timeline: pd.DataFrame         # long format: seconds, class, score (for gr.LinePlot)
     csv_path: Path                 # all 65 scores
     summary: str                   # Markdown: time taken and device
-    model_seconds: float           # time inside the tagger (decode and plots excluded)
+    model_seconds: float           # time inside the tagger, both passes (decode and plots excluded)
 
 
 def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> np.ndarray:
@@ -49,11 +56,24 @@ def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> 
     return wave
 
 
+def format_threshold(threshold: float) -> str:
+    """Every digit the visitor (or an API client) gave: 0.9999 must not read as 1.00."""
+    return format(float(threshold), ".6g")
+
+
+def _below(score: float, decimals: int) -> str:
+    """`score` rounded down, so that a best score under the threshold never prints as reaching it."""
+    return f"{math.floor(score * 10 ** decimals) / 10 ** decimals:.{decimals}f}"
+
+
 def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float]) -> str:
     """A table of the top labels with their AudioSet ontology paths, or why there is none."""
     if not top:
-        return (f"No animal class scored {threshold:.2f} or more; the highest was "
-                f"**{best[0]}** at {best[2]:.3f}. Lower the threshold to see more.")
+        shown = format_threshold(threshold)
+        decimals = min(6, max(3, len(shown.partition(".")[2])))
+        return (f"No animal class scored {shown} or more; the highest was **{best[0]}** at "
+                f"{_below(best[2], decimals)}. Lower the threshold to see more (the timeline too "
+                "draws only classes that reach it).")
     rows = ["| # | Class | Score | Place in the ontology |", "|---|---|---|---|"]
     for rank, (name, mid, score) in enumerate(top, 1):
         rows.append(f"| {rank} | {name} | {score:.3f} | {' > '.join(ontology_path(mid))} |")
@@ -68,26 +88,70 @@ def write_scores_csv(result, out_dir: Path, stem: str) -> Path:
     return path
 
 
-def analyse(path, tagger, *, top_k: int = 5, threshold: float = 0.1, max_seconds: float = 600.0,
-            out_dir: Path) -> Analysis:
-    """Run `tagger` on the clip at `path` and build every output of the page."""
+def timeline_hop(duration: float, window: float, hop: float) -> float:
+    """`hop`, or a coarser one that keeps the timeline pass to MAX_TIMELINE_WINDOWS windows."""
+    span = max(duration - window, 0.0)
+    return max(hop, span / (MAX_TIMELINE_WINDOWS - 1))
+
+
+def timeline_tagger(tagger: Tagger, duration: float, window: float, hop: float) -> Tagger | None:
+    """A second view of `tagger`'s model (same weights, nothing loaded again) with the timeline's
+    finer windows; None when the labels' own pass already is the timeline: frame scores, the same
+    windows, or a clip no longer than one timeline window."""
+    hop = timeline_hop(duration, window, hop)
+    sr = tagger.sample_rate
+    same = (round(window * sr), round(hop * sr)) == (tagger.window, tagger.hop)
+    if same or duration <= window:
+        return None
+    return Tagger(tagger.model, labels=tagger.labels, device=str(tagger.device), window_seconds=window,
+                  hop_seconds=hop, batch_size=tagger.batch_size, precision=tagger.precision,
+                  consistent=tagger.consistent)
+
+
+def describe_timeline(result) -> str:
+    if result.framewise is not None:
+        return "frame by frame"
+    n = len(result.window_starts)
+    if n == 1:
+        return "1 window (the whole clip)"
+    step = float(np.median(np.diff(result.window_starts)))
+    return f"{n} windows of {result.window_seconds:g} s every {step:.2g} s"
+
+
+def analyse(path, tagger, *, top_k: int = DEFAULT_TOP_K, threshold: float = DEFAULT_THRESHOLD,
+            max_seconds: float = 600.0, out_dir: Path, timeline_window: float = TIMELINE_WINDOW,
+            timeline_hop_seconds: float = TIMELINE_HOP) -> Analysis:
+    """Run `tagger` on the clip at `path` and build every output of the page.
+
+    The labels, the CSV and the ontology come from the whole-clip scores of `tagger`'s windows;
+    the timeline from a second pass with short windows (unless the model gives frame scores)."""
     started = time.perf_counter()
     wave = read_clip(path, tagger.sample_rate, max_seconds)
     model_start = time.perf_counter()
     result = tagger.predict(wave, tagger.sample_rate)
-    model_seconds = time.perf_counter() - model_start
+    labels_seconds = time.perf_counter() - model_start
+
+    over_time, timeline_seconds = result, 0.0
+    if result.framewise is None:
+        view = timeline_tagger(tagger, result.duration, timeline_window, timeline_hop_seconds)
+        if view is not None:
+            pass_start = time.perf_counter()
+            over_time = view.predict(wave, tagger.sample_rate)
+            timeline_seconds = time.perf_counter() - pass_start
 
     top = result.top(int(top_k), threshold=float(threshold))
     best = result.top(1)[0]
-    timeline_mids = [mid for _, mid, _ in result.top(min(int(top_k), TIMELINE_CLASSES))]
+    timeline_mids = [mid for _, mid, _ in top[:TIMELINE_CLASSES]]  # only classes that reach the threshold
     stem = Path(str(path)).stem or "clip"
     csv_path = write_scores_csv(result, out_dir, stem)
     spectrogram = spectrogram_figure(tagger.log_mel(wave), result.duration)
-    timeline = timeline_frame(result, timeline_mids)
+    timeline = timeline_frame(over_time, timeline_mids)
     total = time.perf_counter() - started
-    kind = "frame by frame" if result.framewise is not None else f"{len(result.window_starts)} window(s)"
-    summary = (f"**{tagger.arch}** on **{tagger.device}**: model {model_seconds * 1000:.0f} ms, "
-               f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, timeline {kind}.")
+    model_ms = f"model {labels_seconds * 1000:.0f} ms" + (
+        f" + {timeline_seconds * 1000:.0f} ms for the timeline" if over_time is not result else "")
+    summary = (f"**{tagger.arch}** on **{tagger.device}**: {model_ms}, "
+               f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, "
+               f"timeline {describe_timeline(over_time)}.")
     return Analysis(
         top={name: float(score) for name, _, score in top},
         ontology=ontology_markdown(top, threshold, best),
@@ -95,5 +159,5 @@ def analyse(path, tagger, *, top_k: int = 5, threshold: float = 0.1, max_seconds
         timeline=timeline,
         csv_path=csv_path,
         summary=summary,
-        model_seconds=model_seconds,
+        model_seconds=labels_seconds + timeline_seconds,
     )

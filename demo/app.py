@@ -27,7 +27,7 @@ from demo.config import parse_config  # noqa: E402
 def prepare_first_model(state, fetch_allowed: bool) -> None:
     """Fetch the first choice's weights if allowed (progress on the terminal) and load them, so the
     first visitor waits for neither; when that fails, say why and how to fix it, and serve anyway."""
-    from demo.models import how_to_get, is_ready
+    from demo.models import failure_message, how_to_get, is_ready
     from panns_core.errors import PannsError
 
     choice = next(iter(state.choices.values()))
@@ -39,7 +39,7 @@ def prepare_first_model(state, fetch_allowed: bool) -> None:
     try:
         state.cache.get(choice)
     except PannsError as exc:
-        print(f"Could not prepare {choice.label}: {exc}\n{how_to_get(choice)}\n"
+        print(f"Could not prepare {choice.label}: {failure_message(choice, exc)}\n"
               "The app starts anyway and shows this in the page.", file=sys.stderr, flush=True)
 
 

@@ -31,6 +31,8 @@ class DemoConfig:
     max_seconds: float           # longest clip accepted
     window_seconds: float        # analysis window of the tagger (PANNs were trained on 10 s)
     hop_seconds: float | None    # step between windows (None: the window, no overlap)
+    timeline_window: float       # the timeline's own, finer windows (a 10-s window says nothing about *when*)
+    timeline_hop: float          # their step; made coarser on long clips so the extra pass stays bounded
     max_loaded: int              # models kept in memory at once
     max_file_size: str           # upload limit handed to Gradio, e.g. "200mb"
     concurrency: int             # inference requests run at once; the rest wait in the queue
@@ -83,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="analysis window; shorter windows give a finer timeline (default %(default)s)")
     p.add_argument("--hop-seconds", type=float, default=_env_float("PANNS_DEMO_HOP_SECONDS", 0.0) or None,
                    help="step between windows (default: the window length)")
+    p.add_argument("--timeline-window", type=float, default=_env_float("PANNS_DEMO_TIMELINE_WINDOW", 2.0),
+                   help="window of the timeline's own pass, in seconds (default %(default)s); give the same "
+                        "window and hop as --window-seconds/--hop-seconds to draw the labels' windows instead")
+    p.add_argument("--timeline-hop", type=float, default=_env_float("PANNS_DEMO_TIMELINE_HOP", 0.5),
+                   help="step of the timeline's windows (default %(default)s; coarser on long clips)")
     p.add_argument("--max-loaded", type=int, default=int(_env_float("PANNS_DEMO_MAX_LOADED", 2)),
                    help="models kept in memory at once (default %(default)s)")
     p.add_argument("--max-file-size", default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
@@ -108,6 +115,8 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         parser.error("--max-seconds must be positive")
     if args.window_seconds <= 0 or (args.hop_seconds is not None and args.hop_seconds <= 0):
         parser.error("--window-seconds and --hop-seconds must be positive")
+    if args.timeline_window <= 0 or args.timeline_hop <= 0:
+        parser.error("--timeline-window and --timeline-hop must be positive")
     if args.concurrency < 1 or args.queue_size < 1 or args.max_loaded < 1:
         parser.error("--concurrency, --queue-size and --max-loaded must be at least 1")
     if args.checkpoint_arch and not args.checkpoint:
@@ -116,7 +125,8 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
     return DemoConfig(
         host=host, port=port, default_model=args.default_model, checkpoint=args.checkpoint,
         checkpoint_arch=args.checkpoint_arch, examples_dir=examples, max_seconds=args.max_seconds,
-        window_seconds=args.window_seconds, hop_seconds=args.hop_seconds, max_loaded=args.max_loaded,
+        window_seconds=args.window_seconds, hop_seconds=args.hop_seconds,
+        timeline_window=args.timeline_window, timeline_hop=args.timeline_hop, max_loaded=args.max_loaded,
         max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
         fetch_at_start=args.fetch_at_start and (not args.checkpoint or args.checkpoint.startswith("hf://")),
         on_space=on_space,

@@ -7,6 +7,7 @@ disk once, not once per request.
 """
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from panns_core import Tagger
 from panns_core import checkpoints
 from panns_core.download import HUB_PREFIX, cached_path, fetch_command, hub_file
-from panns_core.errors import CheckpointError, WeightsUnavailableError
+from panns_core.errors import WeightsUnavailableError
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class ModelChoice:
 
 def _pretrained_choice(name: str) -> ModelChoice:
     w = checkpoints.PRETRAINED[name]
-    score = f", AudioSet mAP {w.reported_map:.3f}" if getattr(w, "reported_map", None) else ""
+    # The published mAP averages all 527 classes; say so, or it reads as a score on the animals shown.
+    score = f", mAP {w.reported_map:.3f} on all 527 AudioSet classes" if getattr(w, "reported_map", None) else ""
     return ModelChoice(
         key=name,
         label=f"{name} (PANNs general{score})",
@@ -69,17 +71,41 @@ def list_choices(default_model: str, checkpoint: str | None = None, arch: str | 
     return choices
 
 
+def offline() -> bool:
+    """PANNS_OFFLINE=1: the core refuses every download, so the page must not offer one."""
+    return os.environ.get("PANNS_OFFLINE") == "1"
+
+
+def can_fetch(choice: ModelChoice) -> bool:
+    """True when a fetch could bring this choice's weights (a local file cannot be fetched)."""
+    return (choice.pretrained or choice.source.startswith(HUB_PREFIX)) and not offline()
+
+
 def how_to_get(choice: ModelChoice) -> str:
-    """Markdown telling a visitor what is missing and the exact ways to get it."""
+    """What is missing and the exact ways to get it. Plain text (commands in backticks) so that it
+    reads the same in the page's Markdown, in an error pop-up and on the terminal."""
     if choice.pretrained:
         w = checkpoints.PRETRAINED[choice.source]
-        return (f"**{choice.source} weights are not on this machine.** "
-                f"Fetch them with `{fetch_command(w)}`, or download <{w.url}> yourself and put the file at "
-                f"`{cached_path(w)}` (the cache folder is set by `PANNS_CACHE_DIR`), then reload this page.")
-    if choice.source.startswith(HUB_PREFIX):
-        return (f"**`{choice.source}` could not be fetched from the Hugging Face Hub.** Check the repository "
-                "name and the network, or download the file and start the app with `--checkpoint PATH`.")
-    return f"**Checkpoint `{choice.source}` does not exist.** Start the app with `--checkpoint PATH` to an existing file."
+        text = (f"{choice.source} weights are not on this machine. Fetch them with `{fetch_command(w)}`, "
+                f"or download {w.url} yourself and put the file at {cached_path(w)} "
+                "(the cache folder is set by PANNS_CACHE_DIR), then reload this page.")
+    elif choice.source.startswith(HUB_PREFIX):
+        text = (f"{choice.source} is not on this machine and could not be fetched from the Hugging Face Hub. "
+                "Check the repository name and the network, or download the file and start the app with "
+                "`--checkpoint PATH`.")
+    else:
+        return f"Checkpoint {choice.source} does not exist. Start the app with `--checkpoint PATH` to an existing file."
+    if offline():
+        text += " This server runs offline (PANNS_OFFLINE=1), so the page cannot fetch them itself."
+    return text
+
+
+def failure_message(choice: ModelChoice, exc: Exception) -> str:
+    """Why getting `choice` failed and what to do, said once: the core's message for a released
+    checkpoint already carries the fetch command and the cache path; the Hub's errors do not."""
+    if choice.pretrained:
+        return str(exc)
+    return f"{exc}\n{how_to_get(choice)}"
 
 
 def is_ready(choice: ModelChoice) -> bool:
@@ -111,24 +137,40 @@ class TaggerCache:
     """Loaded taggers by picker key, shared by all requests; the least recently used is dropped
     beyond `max_loaded` so that trying every model does not hold every model in memory.
 
+    Loading takes a lock per key: two first requests for one checkpoint read it once, while a
+    slow first load of one checkpoint never holds up requests for another that is already loaded.
     `tagger_options` go to every `Tagger` (window_seconds, hop_seconds, device)."""
 
     def __init__(self, max_loaded: int = 2, **tagger_options):
         self.max_loaded = max_loaded
         self.tagger_options = tagger_options
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()                        # guards the two dicts, held only briefly
+        self._loading: dict[str, threading.Lock] = {}       # one per key, held while that key loads
         self.loads = 0  # how many times a checkpoint was read from disk (tests check sharing)
 
+    def _cached(self, key: str) -> Tagger | None:
+        with self._lock:
+            tagger = self._taggers.get(key)
+            if tagger is not None:
+                self._taggers.move_to_end(key)
+            return tagger
+
     def get(self, choice: ModelChoice) -> Tagger:
-        with self._lock:  # one load at a time: two first requests must not read the file twice
-            tagger = self._taggers.get(choice.key)
-            if tagger is None:
-                source = choice.source if choice.pretrained else str(fetch(choice))
-                tagger = Tagger.from_pretrained(source, model=choice.arch, labels="animal", **self.tagger_options)
+        tagger = self._cached(choice.key)
+        if tagger is not None:
+            return tagger
+        with self._lock:
+            key_lock = self._loading.setdefault(choice.key, threading.Lock())
+        with key_lock:
+            tagger = self._cached(choice.key)  # loaded by the request we waited for
+            if tagger is not None:
+                return tagger
+            source = choice.source if choice.pretrained else str(fetch(choice))
+            tagger = Tagger.from_pretrained(source, model=choice.arch, labels="animal", **self.tagger_options)
+            with self._lock:
                 self.loads += 1
                 self._taggers[choice.key] = tagger
                 while len(self._taggers) > self.max_loaded:
                     self._taggers.popitem(last=False)
-            self._taggers.move_to_end(choice.key)
             return tagger

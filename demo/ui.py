@@ -16,11 +16,11 @@ import gradio as gr
 
 from panns_core.errors import PannsError
 
-from .analysis import analyse
+from .analysis import DEFAULT_THRESHOLD, DEFAULT_TOP_K, analyse
 from .config import DemoConfig
 from .examples import find_examples
 from .gpu import on_gpu
-from .models import ModelChoice, TaggerCache, fetch, how_to_get, is_ready
+from .models import ModelChoice, TaggerCache, can_fetch, failure_message, fetch, how_to_get, is_ready
 
 CSV_KEEP_SECONDS = 3600  # score files older than this are removed when the next one is written
 
@@ -56,12 +56,28 @@ class DemoState:
 
 
 def model_status(state: DemoState, key: str) -> tuple[str, dict, dict]:
-    """Markdown about the chosen model, and whether the analyse and fetch buttons can be used."""
+    """Markdown about the chosen model, and whether the analyse and fetch buttons can be used.
+    The fetch button shows only when a fetch can work (never offline, never for a local file)."""
     choice = state.choice(key)
     if is_ready(choice):
         return choice.about, gr.update(interactive=True), gr.update(visible=False)
     return (f"{choice.about}\n\n{how_to_get(choice)}", gr.update(interactive=False),
-            gr.update(visible=choice.pretrained or choice.source.startswith("hf://")))
+            gr.update(visible=can_fetch(choice)))
+
+
+def not_ready_message(choice: ModelChoice) -> str:
+    """Why an API client (the page's button is off then) gets no answer, and how to fix it."""
+    fetch_hint = " Or choose it in the page and press Fetch weights." if can_fetch(choice) else ""
+    return how_to_get(choice) + fetch_hint
+
+
+RESULT_COUNT = 6  # labels, ontology, spectrogram, timeline, CSV, summary
+
+
+def clear_results():
+    """Empties every result before a run, so a failed run never leaves the previous clip's results
+    beside its error message."""
+    return (None,) * RESULT_COUNT
 
 
 def make_predict(state: DemoState):
@@ -70,10 +86,14 @@ def make_predict(state: DemoState):
     @on_gpu
     def predict(audio_path, key, top_k, threshold):
         choice = state.choice(key)
+        if not is_ready(choice):  # analysing never starts a download: that is the fetch button's job
+            raise gr.Error(not_ready_message(choice), print_exception=False)
+        cfg = state.config
         try:
             tagger = state.cache.get(choice)
             result = analyse(audio_path, tagger, top_k=int(top_k), threshold=float(threshold),
-                             max_seconds=state.config.max_seconds, out_dir=state.csv_dir())
+                             max_seconds=cfg.max_seconds, out_dir=state.csv_dir(),
+                             timeline_window=cfg.timeline_window, timeline_hop_seconds=cfg.timeline_hop)
         except PannsError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         return (result.top, result.ontology, result.spectrogram, result.timeline,
@@ -91,7 +111,7 @@ def make_fetch(state: DemoState):
         try:
             fetch(choice)
         except PannsError as exc:
-            raise gr.Error(f"{exc}. {how_to_get(choice)}", print_exception=False) from exc
+            raise gr.Error(failure_message(choice, exc), print_exception=False) from exc
         return model_status(state, key)
 
     return fetch_weights
@@ -106,14 +126,14 @@ def build_demo(state: DemoState) -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1):
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip")
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip", elem_id="clip")
                 model = gr.Dropdown(choices=[(c.label, c.key) for c in state.choices.values()],
                                     value=keys[0], label="Model")
                 status = gr.Markdown(first_status)
                 fetch_button = gr.Button("Fetch weights", visible=first_fetch["visible"])
                 with gr.Row():
-                    top_k = gr.Slider(1, 20, value=5, step=1, label="Top classes shown")
-                    threshold = gr.Slider(0.0, 1.0, value=0.05, step=0.01, label="Score threshold")
+                    top_k = gr.Slider(1, 20, value=DEFAULT_TOP_K, step=1, label="Top classes shown")
+                    threshold = gr.Slider(0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.01, label="Score threshold")
                 run = gr.Button("Analyse", variant="primary", interactive=first_button["interactive"])
                 clips = find_examples(cfg.examples_dir)
                 if clips:
@@ -123,8 +143,11 @@ def build_demo(state: DemoState) -> gr.Blocks:
                 summary = gr.Markdown(elem_id="summary")
                 csv = gr.File(label="All 65 scores (CSV)")
         ontology = gr.Markdown()
+        # No fixed height: with one, Gradio's chart keeps its size and clips the legend below it,
+        # leaving visitors unable to tell the lines apart.
         timeline = gr.LinePlot(x="seconds", y="score", color="class", y_lim=[0, 1],
-                               label="Top classes over time", height=300, elem_id="timeline")
+                               label="Top classes over time (those at or above the threshold)",
+                               elem_id="timeline")
         spectrogram = gr.Plot(label="Log-mel spectrogram", elem_id="spectrogram")
 
         # Page-only events: kept out of the API (only the analysis is an endpoint for clients).
@@ -134,8 +157,9 @@ def build_demo(state: DemoState) -> gr.Blocks:
         demo.load(lambda k: model_status(state, k), inputs=model, outputs=status_outputs, api_visibility="private")
         fetch_button.click(make_fetch(state), inputs=model, outputs=status_outputs, concurrency_limit=1,
                            api_visibility="private")
-        run.click(make_predict(state), inputs=[audio, model, top_k, threshold],
-                  outputs=[labels, ontology, spectrogram, timeline, csv, summary],
-                  api_name="analyse", concurrency_limit=cfg.concurrency)
+        results = [labels, ontology, spectrogram, timeline, csv, summary]
+        run.click(clear_results, outputs=results, api_visibility="private", queue=False).then(
+            make_predict(state), inputs=[audio, model, top_k, threshold], outputs=results,
+            api_name="analyse", concurrency_limit=cfg.concurrency)
     demo.queue(max_size=cfg.queue_size)
     return demo

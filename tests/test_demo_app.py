@@ -61,7 +61,7 @@ def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
     table = pd.read_csv(csv_path)
     assert len(table) == 65 and set(table["mid"]) == set(ANIMAL.mids) and table["mid"][0] == "/m/05tny_"
     assert spectrogram["type"] == "matplotlib" and spectrogram["plot"].startswith("data:image/")
-    assert {row[1] for row in timeline["data"]} >= {"Bark", "Cat"}
+    assert {row[1] for row in timeline["data"]} == {"Bark", "Cat"}  # the classes that reach the threshold
     assert "MobileNetV1" in summary and "cpu" in summary
 
 
@@ -72,7 +72,7 @@ def test_only_the_analysis_is_an_api_endpoint(client):
 def test_bad_upload_is_an_error_and_the_app_keeps_serving(client, planted_mobilenet, shared_dir, tmp_path):
     notes = tmp_path / "notes.mp3"
     notes.write_text("not a recording")
-    with pytest.raises(Exception, match="not a decodable audio file"):
+    with pytest.raises(Exception, match=r"notes\.mp3"):  # the file named, in the core's words
         client.predict(handle_file(str(notes)), local_key(planted_mobilenet), 5, 0.1, api_name="/analyse")
     long_clip = shared_dir / "audio" / "animal_clips" / "birdnetlib" / "audio" / "XC563936_Soundscape.mp3"
     with pytest.raises(Exception, match="longer than the 30 s limit"):

@@ -1,11 +1,35 @@
 """The demo in a real browser (Debian chromium through Playwright): upload, press the button, read the page."""
+import numpy as np
 import pytest
+import soundfile as sf
 from playwright.sync_api import expect, sync_playwright
 
 from servers import launch_chromium
 from test_demo_app import serve_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# True when the element has a size and lies inside every clipping ancestor: Playwright's own
+# visibility check does not see overflow clipping, which is how a chart's legend gets cut off.
+UNCLIPPED = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) return false;
+  for (let a = el.parentElement; a; a = a.parentElement) {
+    const s = getComputedStyle(a);
+    if (s.overflowX === "visible" && s.overflowY === "visible") continue;
+    const b = a.getBoundingClientRect();
+    if (r.top < b.top - 1 || r.bottom > b.bottom + 1 || r.left < b.left - 1 || r.right > b.right + 1) return false;
+  }
+  return true;
+}"""
+
+
+def legend_names_shown(timeline, names) -> bool:
+    for name in names:
+        label = timeline.get_by_text(name, exact=True)
+        if label.count() != 1 or not label.evaluate(UNCLIPPED):
+            return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +43,9 @@ def browser():
 def test_upload_analyse_and_see_labels_and_timeline(browser, planted_mobilenet, shared_dir, tmp_path,
                                                      artifacts_dir):
     clip = shared_dir / "audio" / "animal_clips" / "esc10" / "audio" / "dog_bark_1-100032-A.ogg"
-    args = ["--checkpoint", planted_mobilenet, "--model", "MobileNetV1", "--window-seconds", "1",
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(32000, np.float32), 32000)
+    args = ["--checkpoint", planted_mobilenet, "--model", "MobileNetV1",
             "--examples", shared_dir / "audio" / "audioset_samples"]
     with serve_demo(args, tmp_path / "cache") as (url, _, _):
         page = browser.new_page(viewport={"width": 1280, "height": 1500})
@@ -37,9 +63,27 @@ def test_upload_analyse_and_see_labels_and_timeline(browser, planted_mobilenet, 
         expect(page.get_by_text("Animal > Domestic animals, pets > Dog > Bark")).to_be_visible()
         timeline = page.locator("#timeline")
         expect(timeline.locator("canvas, svg").first).to_be_visible(timeout=30_000)
-        expect(page.locator("#summary")).to_contain_text("6 window(s)")  # 1-s windows, the last one ends the clip
+        # The timeline's own 2-s windows (the labels' single 10-s window would draw flat lines), and
+        # a legend that names each line, in full view.
+        expect(page.locator("#summary")).to_contain_text("8 windows of 2 s every 0.5 s")  # 5.001 s: the last ends the clip
+        expect(timeline.get_by_text("Cat", exact=True)).to_have_count(1, timeout=10_000)
+        assert legend_names_shown(timeline, ["Bark", "Cat"])
         expect(page.locator("a[href$='_animal_scores.csv']")).to_be_visible()  # the CSV download
         page.screenshot(path=str(artifacts_dir / "demo_browser.png"), full_page=True)
+
+        # A clip that fails: the error replaces the previous clip's results instead of sitting beside them.
+        page.locator("#clip").get_by_role("button", name="Clear").click()
+        page.locator("#clip input[type=file]").set_input_files(str(silence))
+        expect(page.locator("#clip audio, #clip wave, #clip .waveform-container").first).to_be_attached(
+            timeout=30_000)
+        run.click()
+        expect(page.locator(".toast-body").filter(has_text="silent")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Animal > Domestic animals, pets > Dog > Bark")).to_have_count(0)
+        expect(labels).not_to_contain_text("Bark")
+        expect(page.locator("#summary")).not_to_contain_text("MobileNetV1")
+        expect(page.locator("a[href$='_animal_scores.csv']")).to_have_count(0)
+        expect(timeline.get_by_text("Bark", exact=True)).to_have_count(0)
+        page.screenshot(path=str(artifacts_dir / "demo_browser_error.png"), full_page=True)
 
 
 def test_without_weights_the_page_says_how_to_get_them_and_the_button_is_off(browser, tmp_path, artifacts_dir):
@@ -48,6 +92,7 @@ def test_without_weights_the_page_says_how_to_get_them_and_the_button_is_off(bro
         page.goto(url)
         expect(page.get_by_text("python -m panns_core download Cnn14")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("button", name="Analyse")).to_be_disabled()
-        expect(page.get_by_role("button", name="Fetch weights")).to_be_visible()
+        expect(page.get_by_text("PANNS_OFFLINE=1")).to_be_visible()
+        expect(page.get_by_role("button", name="Fetch weights")).to_be_hidden()  # offline it could only fail
         expect(page.get_by_text("processing")).to_have_count(0)  # the page-load status check has finished
         page.screenshot(path=str(artifacts_dir / "demo_browser_offline.png"), full_page=True)

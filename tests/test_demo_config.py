@@ -12,7 +12,8 @@ from demo.examples import find_examples
 from demo.gpu import on_gpu
 
 SPACE_VARS = ("SPACE_ID", "GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME", "PANNS_DEMO_CHECKPOINT",
-              "PANNS_DEMO_MODEL", "PANNS_DEMO_EXAMPLES", "PANNS_DEMO_MAX_SECONDS")
+              "PANNS_DEMO_MODEL", "PANNS_DEMO_EXAMPLES", "PANNS_DEMO_MAX_SECONDS", "PANNS_DEMO_TIMELINE_WINDOW",
+              "PANNS_DEMO_TIMELINE_HOP")
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,14 @@ def test_local_default_is_loopback_7860_and_fetches_cnn14():
     assert (cfg.host, cfg.port) == ("127.0.0.1", 7860)
     assert cfg.default_model == "Cnn14" and cfg.fetch_at_start and not cfg.on_space
     assert cfg.max_seconds == 600.0
+    assert (cfg.window_seconds, cfg.timeline_window, cfg.timeline_hop) == (10.0, 2.0, 0.5)
+
+
+def test_timeline_windows_from_arguments_or_environment(monkeypatch):
+    monkeypatch.setenv("PANNS_DEMO_TIMELINE_WINDOW", "3")
+    monkeypatch.setenv("PANNS_DEMO_TIMELINE_HOP", "1.5")
+    assert (parse_config([]).timeline_window, parse_config([]).timeline_hop) == (3.0, 1.5)
+    assert parse_config(["--timeline-hop", "0.25"]).timeline_hop == 0.25
 
 
 def test_space_listens_on_all_interfaces_at_the_given_port(monkeypatch):
@@ -54,6 +63,7 @@ def test_checkpoint_from_environment_skips_the_default_fetch(monkeypatch):
     (["--port", "70000"], "not a port number"),
     (["--max-seconds", "0"], "must be positive"),
     (["--concurrency", "0"], "at least 1"),
+    (["--timeline-hop", "0"], "--timeline-window and --timeline-hop must be positive"),
 ])
 def test_bad_arguments_exit_with_a_reason(argv, message, capsys):
     with pytest.raises(SystemExit):

@@ -4,6 +4,7 @@ The checkpoints are random-weight files in the official format (loaded through t
 In "planted" ones the output biases make two known classes win (Bark, then Cat), so the tests
 can check the whole chain: 527 outputs -> the 65 animal classes -> labels, ontology, CSV.
 """
+import re
 import threading
 from pathlib import Path
 
@@ -11,13 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import torch
 
 import gradio as gr
-from demo.analysis import analyse
+from demo.analysis import MAX_TIMELINE_WINDOWS, analyse
 from demo.config import parse_config
-from demo.models import list_choices
-from demo.ui import DemoState, make_predict, model_status
+from demo.models import TaggerCache, list_choices
+from demo.ui import DemoState, make_fetch, make_predict, model_status
 from panns_core import Tagger
 from panns_core.labels import ANIMAL
 from panns_core.weights import PRETRAINED
@@ -71,9 +71,12 @@ def test_every_output_for_a_real_clip(shared_dir, tagger, tmp_path, name):
     assert table["score"].is_monotonic_decreasing and list(table["mid"][:2]) == [BARK, CAT]
 
     assert set(out.timeline.columns) == {"seconds", "class", "score"}
-    assert list(out.timeline["class"].unique())[:2] == ["Bark", "Cat"]
+    assert list(out.timeline["class"].unique()) == ["Bark", "Cat"]  # only the classes that reach the threshold
     duration = sf.info(str(clip(shared_dir, name))).duration
-    assert out.timeline["seconds"].max() == pytest.approx(duration, abs=0.01)
+    # 2-s timeline windows drawn at their centres, the last one ending the clip; a clip shorter than
+    # one window is one window, drawn across the whole clip.
+    last = duration - 1.0 if duration > 2.0 else duration
+    assert out.timeline["seconds"].max() == pytest.approx(last, abs=0.01)
 
     image = out.spectrogram.axes[0].images[0].get_array()
     assert image.shape[0] == 64 and image.shape[1] >= 1  # mel bins up, frames across
@@ -90,7 +93,20 @@ def test_top_k_and_threshold(shared_dir, tagger, tmp_path):
     assert list(analyse(path, tagger, top_k=1, threshold=0.0, out_dir=tmp_path).top) == ["Bark"]
     assert len(analyse(path, tagger, top_k=20, threshold=0.0, out_dir=tmp_path).top) == 20
     none = analyse(path, tagger, top_k=5, threshold=0.9999, out_dir=tmp_path)
-    assert none.top == {} and "No animal class scored 1.00 or more" in none.ontology and "**Bark**" in none.ontology
+    assert none.top == {} and "No animal class scored 0.9999 or more" in none.ontology and "**Bark**" in none.ontology
+    shown_best = float(none.ontology.split("**Bark** at ")[1].split(" ")[0].rstrip("."))
+    assert shown_best < 0.9999  # the best score never prints as reaching a threshold it missed
+    assert none.timeline.empty  # nothing reached the threshold: nothing drawn
+
+
+def test_default_threshold_is_the_same_for_the_page_and_the_function():
+    from demo.analysis import DEFAULT_THRESHOLD
+    from demo.ui import build_demo
+
+    state = make_state(Path("/nonexistent/animal.pth"))
+    slider = next(b for b in build_demo(state).blocks.values()
+                  if isinstance(b, gr.Slider) and b.label == "Score threshold")
+    assert slider.value == DEFAULT_THRESHOLD == analyse.__kwdefaults__["threshold"]
 
 
 def test_csv_holds_exactly_the_taggers_scores(shared_dir, tagger, tmp_path):
@@ -100,13 +116,43 @@ def test_csv_holds_exactly_the_taggers_scores(shared_dir, tagger, tmp_path):
     assert np.allclose(table.loc[list(direct.labels.mids), "score"], direct.scores, atol=1e-6)
 
 
-def test_windowed_timeline_has_one_point_per_window(shared_dir, planted_mobilenet, tmp_path):
-    state = make_state(planted_mobilenet, "--window-seconds", "2")
-    tagger = state.cache.get(next(iter(state.choices.values())))
-    out = analyse(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"), tagger, top_k=3, out_dir=tmp_path)
-    bark = out.timeline[out.timeline["class"] == "Bark"]
-    assert list(bark["seconds"]) == pytest.approx([1, 3, 5, 7, 9])
-    assert "5 window(s)" in out.summary
+def test_timeline_has_its_own_finer_pass_while_labels_keep_the_whole_clip(shared_dir, tagger, tmp_path):
+    """Default 10-s windows give a 10-s clip one window; the timeline still moves over time."""
+    path = clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav")
+    out = analyse(path, tagger, top_k=3, threshold=0.5, out_dir=tmp_path)
+    whole = tagger.predict_file(path)
+    assert len(whole.window_starts) == 1
+    table = pd.read_csv(out.csv_path).set_index("mid")
+    assert np.allclose(table.loc[list(whole.labels.mids), "score"], whole.scores, atol=1e-6)
+
+    fine = Tagger(tagger.model, window_seconds=2.0, hop_seconds=0.5).predict_file(path)
+    cat = out.timeline[out.timeline["class"] == "Cat"]
+    assert list(cat["seconds"]) == pytest.approx(np.arange(1.0, 9.01, 0.5))  # 17 windows, at their centres
+    assert np.allclose(cat["score"], fine.timeline[:, ANIMAL.index_of(CAT)], atol=1e-6)
+    assert cat["score"].max() - cat["score"].min() > 1e-3  # a line that moves, not a flat one
+    assert "17 windows of 2 s every 0.5 s" in out.summary and "for the timeline" in out.summary
+
+
+def test_timeline_windows_are_configurable_and_reuse_the_labels_pass_when_equal(shared_dir, planted_mobilenet,
+                                                                             tmp_path):
+    path = str(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"))
+    state = make_state(planted_mobilenet, "--timeline-window", "4", "--timeline-hop", "2")
+    key = next(iter(state.choices))
+    timeline, summary = (make_predict(state)(path, key, 3, 0.5)[i] for i in (3, 5))
+    assert sorted(set(timeline["seconds"])) == pytest.approx([2, 4, 6, 8])
+    assert "4 windows of 4 s every 2 s" in summary
+
+    same = make_state(planted_mobilenet, "--window-seconds", "2", "--hop-seconds", "0.5")
+    timeline, summary = (make_predict(same)(path, key, 3, 0.5)[i] for i in (3, 5))
+    assert len(set(timeline["seconds"])) == 17 and "for the timeline" not in summary  # one pass served both
+
+
+def test_timeline_pass_stays_bounded_on_long_clips(tagger, tmp_path):
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, 32000 * 90)
+    out = analyse(wav(tmp_path / "long.wav", noise), tagger, top_k=3, threshold=0.5, out_dir=tmp_path)
+    points = out.timeline.groupby("class").size()
+    assert (points <= MAX_TIMELINE_WINDOWS + 1).all() and (points >= MAX_TIMELINE_WINDOWS - 1).all()
+    assert out.timeline["seconds"].max() == pytest.approx(89.0, abs=0.01)  # still spans the whole clip
 
 
 @pytest.mark.slow
@@ -130,8 +176,8 @@ def test_cnn14_checkpoint_known_by_its_official_file_name(shared_dir, official_c
         str(clip(shared_dir, "audioset_samples/Y-_8E5aDUqas.wav")), choice.key, 3, 0.0)
     assert len(labels) == 3 and all(0.0 <= v <= 1.0 for v in labels.values())
     assert len(pd.read_csv(csv_path)) == 65 and ontology.count("Animal") >= 3
-    assert "**Cnn14** on **cpu**" in summary and "1 window(s)" in summary
-    assert set(timeline["seconds"]) == {0.0, 10.0}  # one 10-s window drawn across the clip
+    assert "**Cnn14** on **cpu**" in summary and "17 windows of 2 s every 0.5 s" in summary
+    assert sorted(set(timeline["seconds"])) == pytest.approx(np.arange(1.0, 9.01, 0.5))
 
 
 # ---------------------------------------------------------------- bad input, through the button's handler
@@ -146,13 +192,14 @@ def put(path, data: bytes):
     return path
 
 
-BAD_INPUTS = {
+BAD_INPUTS = {  # what the message must say; the core words its decoding errors, so those are checked for
+    # naming the file (and not the server's folder) and saying what is wrong with it
     "nothing": (lambda d: None, "No clip given"),
-    "not audio": (lambda d: put(d / "notes.wav", b"a shopping list, not a recording"), "not a decodable audio file"),
+    "not audio": (lambda d: put(d / "notes.wav", b"a shopping list, not a recording"), "notes.wav"),
     "zero bytes": (lambda d: put(d / "empty.ogg", b""), "empty"),
     "no samples": (lambda d: wav(d / "nosamples.wav", np.zeros(0)), "no audio samples"),
     "silent": (lambda d: wav(d / "silence.wav", np.zeros(32000)), "silent"),
-    "corrupt": (lambda d: put(d / "noise.mp3", np.random.default_rng(0).bytes(5000)), "not a decodable audio file"),
+    "corrupt": (lambda d: put(d / "noise.mp3", np.random.default_rng(0).bytes(5000)), "noise.mp3"),
     "too long": (lambda d: wav(d / "long.wav", np.full(32000 * 4, 0.1)), "longer than the 3 s limit"),
 }
 
@@ -165,7 +212,9 @@ def test_bad_input_is_a_clear_page_error_and_the_next_clip_works(case, planted_m
     make, message = BAD_INPUTS[case]
     with pytest.raises(gr.Error) as err:
         predict(make(tmp_path), key, 5, 0.1)
-    assert message in err.value.message
+    assert message in err.value.message and str(tmp_path) not in err.value.message
+    if case in ("not audio", "corrupt"):
+        assert re.search(r"(?i)decod|corrupt|not .*audio", err.value.message)
     good = predict(str(clip(shared_dir, "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg")), key, 5, 0.1)
     assert list(good[0]) == ["Bark", "Cat"] and Path(good[4]).is_file()
 
@@ -190,14 +239,87 @@ def test_missing_weights_disable_the_button_and_say_how_to_get_them(planted_mobi
     monkeypatch.setenv("PANNS_OFFLINE", "1")
     state = make_state(planted_mobilenet)
     text, button, fetch_button = model_status(state, "Cnn14")
-    assert button["interactive"] is False and fetch_button["visible"] is True
+    # Offline a fetch can only fail: no fetch button, the page says how to get the file instead.
+    assert button["interactive"] is False and fetch_button["visible"] is False
     weights = PRETRAINED["Cnn14"]
-    for needed in ("python -m panns_core download Cnn14", weights.url, str(tmp_path / "cache" / weights.filename)):
+    for needed in ("python -m panns_core download Cnn14", weights.url, str(tmp_path / "cache" / weights.filename),
+                   "PANNS_OFFLINE=1"):
         assert needed in text
     with pytest.raises(gr.Error, match="PANNS_OFFLINE"):
         make_predict(state)(None, "Cnn14", 5, 0.1)
     text, button, _ = model_status(state, next(iter(state.choices)))  # the local file stays usable
     assert button["interactive"] is True
+
+    monkeypatch.delenv("PANNS_OFFLINE")  # online, the same missing weights can be fetched from the page
+    assert model_status(state, "Cnn14")[2]["visible"] is True
+
+
+@pytest.fixture
+def online_without_network(monkeypatch, tmp_path):
+    """PANNS_OFFLINE unset, an empty cache, and every download recorded and refused (tests never go out)."""
+    monkeypatch.delenv("PANNS_OFFLINE", raising=False)
+    monkeypatch.setenv("PANNS_CACHE_DIR", str(tmp_path / "cache"))
+    attempts = []
+
+    def refuse(url, *args, **kwargs):
+        attempts.append(url)
+        raise OSError("no network in tests")
+
+    monkeypatch.setattr("panns_core.download.http_fetch", refuse)
+    return attempts
+
+
+def test_the_api_never_downloads_weights_for_a_choice_that_is_not_ready(planted_mobilenet, online_without_network):
+    state = make_state(planted_mobilenet)
+    with pytest.raises(gr.Error) as err:
+        make_predict(state)(None, "Cnn14", 5, 0.1)
+    assert online_without_network == []  # refused before any download began
+    assert "python -m panns_core download Cnn14" in err.value.message and "Fetch weights" in err.value.message
+
+
+def test_a_failed_fetch_says_what_to_do_once_in_plain_text(planted_mobilenet, online_without_network):
+    state = make_state(planted_mobilenet)
+    with pytest.raises(gr.Error) as err:
+        make_fetch(state)("Cnn14")
+    assert online_without_network == [PRETRAINED["Cnn14"].url]
+    message = err.value.message
+    assert "no network in tests" in message
+    assert message.count("panns_core download Cnn14") == 1 and message.count(PRETRAINED["Cnn14"].url) == 1
+    assert "**" not in message and "<http" not in message
+
+
+def test_a_slow_first_load_does_not_hold_up_a_loaded_model(monkeypatch):
+    """Loading takes a lock per checkpoint, not one for all: visitors of a loaded model are not kept
+    waiting behind someone else's first download."""
+    slow_started, release = threading.Event(), threading.Event()
+    loaded = []
+
+    def fake_load(source, model=None, **options):
+        if source == "Cnn14":
+            slow_started.set()
+            assert release.wait(10), "the slow load was never released"
+        loaded.append(source)
+        return f"tagger for {source}"
+
+    monkeypatch.setattr("demo.models.Tagger.from_pretrained", fake_load)
+    cache = TaggerCache(max_loaded=2)
+    choices = {c.key: c for c in list_choices("Cnn14")}
+    assert cache.get(choices["MobileNetV1"]) == "tagger for MobileNetV1"
+
+    slow = [threading.Thread(target=cache.get, args=(choices["Cnn14"],)) for _ in range(2)]
+    for t in slow:
+        t.start()
+    assert slow_started.wait(10)
+    fast = []
+    reader = threading.Thread(target=lambda: fast.append(cache.get(choices["MobileNetV1"])))
+    reader.start()
+    reader.join(timeout=5)
+    served_while_loading = fast == ["tagger for MobileNetV1"]
+    release.set()
+    for t in slow + [reader]:
+        t.join(timeout=10)
+    assert served_while_loading
+    assert loaded == ["MobileNetV1", "Cnn14"] and cache.loads == 2  # two waiting requests, one load
 
 
 def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(official_checkpoint, planted_mobilenet,
