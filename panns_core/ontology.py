@@ -1,6 +1,6 @@
 """The AudioSet ontology around the animal classes: paths, branches, and ontology-consistent scores."""
 from functools import lru_cache
-from typing import TYPE_CHECKING, List, Optional, Set
+from typing import TYPE_CHECKING, Callable, List, Optional, Set
 
 import numpy as np
 
@@ -37,13 +37,14 @@ def parents(mid: str) -> List[str]:
     return list(_parents_map().get(mid, []))
 
 
-def descendants(mid: str) -> Set[str]:
-    found, stack = set(), list(children(mid))
+def descendants(mid: str, children_of: Callable[[str], List[str]] = children) -> Set[str]:
+    """Every id below `mid`; `children_of` reads another copy of the ontology (e.g. a downloaded one)."""
+    found, stack = set(), list(children_of(mid))
     while stack:
         child = stack.pop()
         if child not in found:
             found.add(child)
-            stack.extend(children(child))
+            stack.extend(children_of(child))
     return found
 
 

@@ -14,29 +14,10 @@ import torch
 
 from .audio import prepare_waveform, stream_audio
 from .checkpoints import load_checkpoint
+from .device import pick_device
 from .errors import AudioError, PannsError
 from .labels import LabelSet, get_label_set
 from .ontology import make_consistent
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU."""
-    if device != "auto":
-        try:
-            chosen = torch.device(device)
-        except RuntimeError as e:
-            raise PannsError(f"unknown device {device!r}: {e}") from None
-        if chosen.type == "cuda" and not torch.cuda.is_available():
-            raise PannsError(f"device {device!r} asked for, but this PyTorch sees no CUDA GPU; use 'auto' or 'cpu'")
-        mps = getattr(torch.backends, "mps", None)
-        if chosen.type == "mps" and not (mps is not None and mps.is_available()):
-            raise PannsError(f"device {device!r} asked for, but Apple MPS is not available; use 'auto' or 'cpu'")
-        return chosen
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 @dataclass

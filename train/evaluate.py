@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 
 from panns_core.checkpoints import load_checkpoint
+from panns_core.device import pick_device
 from panns_core.labels import get_label_set
 from panns_core.training import reporting
 from panns_core.training.dataclass_cli import add_arguments as _add_config_arguments
 from panns_core.training.dataclass_cli import from_namespace
 from panns_core.training.dataset import PackedDataset
 from panns_core.training.evaluation import evaluate
-from panns_core.training.loop import pick_device
 
 
 @dataclass
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
-    device = pick_device(cfg.device, 0)
+    device = pick_device(cfg.device)
     use_amp = cfg.amp and device.type == "cuda"
     model, info = load_checkpoint(cfg.checkpoint, arch=cfg.arch)
     model.to(device)

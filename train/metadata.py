@@ -24,6 +24,7 @@ import pandas as pd
 
 from panns_core.download import http_fetch, cache_dir
 from panns_core.labels import ANIMAL_ROOT_MID, get_label_set
+from panns_core.ontology import descendants
 
 from .segments import SegmentsError, labels_of, read_official, write_split
 
@@ -74,13 +75,7 @@ def official_file(key: str, source: str | None) -> Path:
 def ontology_subtree(ontology_path: Path, root: str = ANIMAL_ROOT_MID) -> set:
     """Every id under `root` (itself included) in an ontology.json file."""
     entries = {e["id"]: e for e in json.loads(Path(ontology_path).read_text(encoding="utf-8"))}
-    found, stack = set(), [root]
-    while stack:
-        mid = stack.pop()
-        if mid not in found:
-            found.add(mid)
-            stack.extend(entries[mid]["child_ids"])
-    return found
+    return descendants(root, lambda mid: entries[mid]["child_ids"]) | {root}
 
 
 def label_set_mids(label_set_name: str, classes_csv: Path, ontology: Path) -> list:

@@ -26,6 +26,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Subset
 
 from panns_core.checkpoints import check_state_dict, head_to_animal, load_checkpoint, read_checkpoint, save_checkpoint
+from panns_core.device import pick_device
 from panns_core.errors import CheckpointError
 from panns_core.labels import get_label_set
 from panns_core.models import create_model
@@ -42,14 +43,6 @@ CHECKPOINT = "checkpoint.pth"
 
 def step_rng(seed: int, rank: int, iteration: int) -> np.random.Generator:
     return np.random.default_rng([seed, rank, iteration])
-
-
-def pick_device(name: str, local_rank: int) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        name = f"cuda:{local_rank}"
-    return torch.device(name)
 
 
 def start_from_general(model, source: str, labels) -> None:
@@ -75,7 +68,7 @@ def fit(cfg: FitConfig) -> dict:
     else:
         rank, world_size, local_rank = 0, 1, 0
     master = rank == 0
-    device = pick_device(cfg.device, local_rank)
+    device = pick_device(cfg.device, local_rank)  # an indexed cuda:N: set_device and DDP need one
     if device.type == "cuda":
         torch.cuda.set_device(device)
     use_amp = cfg.amp and device.type == "cuda"

@@ -1,0 +1,31 @@
+"""Choosing the device, once for every front end (Tagger, training, evaluation)."""
+from typing import Optional
+
+import torch
+
+from .errors import PannsError
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
+def pick_device(name: str = "auto", local_rank: Optional[int] = None) -> torch.device:
+    """'auto': CUDA, then Apple MPS, then CPU. Under torchrun, `local_rank` picks this process's GPU.
+
+    An explicit device that this machine lacks is a PannsError, not an assertion deep in torch.
+    """
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu"
+    if name == "cuda" and local_rank is not None:
+        name = f"cuda:{local_rank}"
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise PannsError(f"unknown device {name!r}: {e}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise PannsError(f"device {name!r} asked for, but this PyTorch sees no CUDA GPU; use 'auto' or 'cpu'")
+    if device.type == "mps" and not _mps_available():
+        raise PannsError(f"device {name!r} asked for, but Apple MPS is not available; use 'auto' or 'cpu'")
+    return device
