@@ -19,7 +19,7 @@ from torch import nn
 from panns_core import AudioConfig, create_model, list_models, register_model
 from panns_core.checkpoints import read_checkpoint, save_checkpoint
 from panns_core.errors import CheckpointError
-from panns_core.frontend import LogmelFrontend, do_mixup
+from panns_core.frontend import LogmelFrontend
 from panns_core.results import load_run
 from panns_core.training import FitConfig, fit
 from train.__main__ import main
@@ -40,9 +40,7 @@ if TINY not in list_models():
             self.fc_audioset = nn.Linear(8, classes_num)
 
         def forward(self, waveform, mixup_lambda=None):
-            x = self.logmel(self.pad_short(waveform))     # (batch, 1, frames, mels)
-            if self.training and mixup_lambda is not None:
-                x = do_mixup(x, mixup_lambda)
+            x = self.logmel(waveform, mixup_lambda)       # (batch or batch // 2, 1, frames, mels)
             x = F.relu(self.conv(x)).mean(dim=(2, 3))      # (batch, 8)
             embedding = F.dropout(x, p=0.5, training=self.training)
             return {"clipwise_output": torch.sigmoid(self.fc_audioset(embedding)), "embedding": embedding}
