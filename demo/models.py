@@ -15,7 +15,7 @@ from pathlib import Path
 
 from panns_core import Tagger
 from panns_core import checkpoints
-from panns_core.download import HUB_PREFIX, cached_path, fetch_command, hub_file
+from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message
 from panns_core.errors import WeightsUnavailableError
 
 
@@ -85,10 +85,9 @@ def how_to_get(choice: ModelChoice) -> str:
     """What is missing and the exact ways to get it. Plain text (commands in backticks) so that it
     reads the same in the page's Markdown, in an error pop-up and on the terminal."""
     if choice.pretrained:
-        w = checkpoints.PRETRAINED[choice.source]
-        text = (f"{choice.source} weights are not on this machine. Fetch them with `{fetch_command(w)}`, "
-                f"or download {w.url} yourself and put the file at {cached_path(w)} "
-                "(the cache folder is set by PANNS_CACHE_DIR), then reload this page.")
+        # The core's own words (file, command, URL, cache path), as the CLI and the Tagger say them.
+        text = (missing_message(checkpoints.PRETRAINED[choice.source], reason="not on this machine")
+                + " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there.")
     elif choice.source.startswith(HUB_PREFIX):
         text = (f"{choice.source} is not on this machine and could not be fetched from the Hugging Face Hub. "
                 "Check the repository name and the network, or download the file and start the app with "

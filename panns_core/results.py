@@ -199,8 +199,8 @@ def write_run(root, info: RunInfo, classwise_df: pd.DataFrame | None = None,
     """Write a run folder <root>/<run_id> atomically and return its path.
 
     Everything is validated and written into a hidden temporary folder first, then renamed into
-    place; with overwrite=True an existing run is replaced (the old folder is moved aside first,
-    so a reader sees either the old run or the new one). Tables are optional: reported headline
+    place; with overwrite=True an existing run is replaced (the old folder is moved aside first; a
+    reader in the instant between the two renames finds no run, never half of one). Tables are optional: reported headline
     figures have neither.
     """
     info.validate()
