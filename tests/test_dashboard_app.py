@@ -5,13 +5,12 @@ import re
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from streamlit.testing.v1 import AppTest
+from synthetic_results import write_synthetic_results
 
 from dashboard.classes import animal_classes
 from dashboard.config import ENV_VAR
-from synthetic_results import write_synthetic_results
 
 HEADERS = {"Overview": "Overview: do animal-only models beat the general ones?",
            "Class-wise comparison": "Class-wise comparison", "Training curves": "Training curves",
@@ -168,8 +167,9 @@ def test_shipped_training_curves_show_the_studys_four_comparisons(monkeypatch):
 
 def test_run_json_text_stays_inert(monkeypatch, tmp_path):
     """A backtick and a Markdown link in a run.json value show literally; '<b>' in display_name is not bold in plotly."""
-    from panns_core.results import RunInfo, write_run
-    from synthetic_results import synthetic_run, class_clip_counts
+    from synthetic_results import class_clip_counts, synthetic_run
+
+    from panns_core.results import write_run
 
     info, cw, curve = synthetic_run("evil", "Cnn14", {"batch_size": 8}, 3, 10, 0, class_clip_counts())
     info.display_name = "<b>bold</b> & co"

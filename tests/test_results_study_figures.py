@@ -86,7 +86,7 @@ def test_stored_points_lie_on_their_coloured_line(seed, study_runs):
         curve = study_runs[run_id].curve
         for it in (4000, 8000, 10000):
             value = curve.loc[curve["iteration"] == it, "mAP"].item()
-            x = int(round(grid_x[0] + (it - 4000) * px_per_iter))
+            x = round(grid_x[0] + (it - 4000) * px_per_iter)
             y = grid_y[-1] - (value - 0.05) * px_per_map
             window = img[int(y) - 2:int(y) + 3, x - 1:x + 2]
             distance = np.sqrt(((window - np.array(colour)) ** 2).sum(axis=2)).min()

@@ -129,7 +129,7 @@ def grid_lines(img: np.ndarray, box: Box, which: str, grey: float = 178.0, tol: 
     neutral = (np.abs(inner - grey).max(axis=2) < tol)
     share = neutral.mean(axis=1 if which == "y" else 0)
     offset = box.top + 1 if which == "y" else box.left + 1
-    return [offset + int(round((a + b) / 2)) for a, b in _runs(np.nonzero(share > min_fraction)[0])]
+    return [offset + round((a + b) / 2) for a, b in _runs(np.nonzero(share > min_fraction)[0])]
 
 
 def legend_frame(img: np.ndarray, region: Box, lightest: float = 236.0, darkest: float = 195.0,
@@ -160,9 +160,9 @@ def legend_swatches(img: np.ndarray, frame: Box, min_len: int = 15, margin: int 
         inked = row.min(axis=1) < 235
         for a, b in _runs(np.nonzero(inked)[0]):
             colours = row[a:b + 1]
-            if b - a + 1 >= min_len and np.abs(colours - colours[len(colours) // 2]).max() < 2:
-                if not found or y - found[-1][0] > 2:
-                    found.append((y, colours[len(colours) // 2]))
+            uniform = b - a + 1 >= min_len and np.abs(colours - colours[len(colours) // 2]).max() < 2
+            if uniform and (not found or y - found[-1][0] > 2):
+                found.append((y, colours[len(colours) // 2]))
     return found
 
 

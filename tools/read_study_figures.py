@@ -160,8 +160,12 @@ def _read_track(track: dict[int, float], panel: Panel, iterations: list[int], st
 
 def _iterations(hits, panel: Panel, step: int) -> list[int]:
     last = fr.last_column(hits)
-    end = int(round(float(panel.x.value(last)) / step)) * step
+    end = round(float(panel.x.value(last)) / step) * step
     return list(range(0, end + 1, step))
+
+
+def _hex(colour) -> str:
+    return "#" + "".join(f"{int(c):02x}" for c in colour)
 
 
 def read_curves(seed_dir) -> pd.DataFrame:
@@ -180,7 +184,7 @@ def read_curves(seed_dir) -> pd.DataFrame:
             for series, hits, store in (("solid", solid, solids), ("faint", faint, faints)):
                 iterations = _iterations(hits, panel, CURVE_STEP)
                 values = _read_track(fr.single_track(hits), panel, iterations, CURVE_STEP)
-                store.append((line, "#%02x%02x%02x" % tuple(int(c) for c in (colour if series == "solid" else light)),
+                store.append((line, _hex(colour if series == "solid" else light),
                               pd.Series(values, index=iterations, dtype=float)))
         for line, colour, values in solids:
             rows += [{"panel": name, "legend": line.legend, "run_id": line.run_id, "series": "solid", "colour": colour,
