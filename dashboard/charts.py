@@ -5,6 +5,8 @@ differently from measured ones (hatched bars, open markers) besides saying so in
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,8 +28,38 @@ def _colour(colours: dict | None, name: str, i: int) -> str:
     return (colours or {}).get(name, PALETTE[i % len(PALETTE)])
 
 
+def plain(text) -> str:
+    """Text for a plotly label: plotly renders a subset of HTML in names, ticks and hover text, so a run's
+    display_name such as '<b>x</b>' or '<a href=...>' must reach it escaped (it then shows literally)."""
+    return html.escape(str(text), quote=False)
+
+
+def _plain_values(values):
+    if values is None or isinstance(values, (int, float)):
+        return values
+    if isinstance(values, str):
+        return plain(values)
+    arr = np.asarray(values, dtype=object)
+    if arr.dtype == object:
+        return np.vectorize(lambda v: plain(v) if isinstance(v, str) else v, otypes=[object])(arr)
+    return values
+
+
+def _inert(fig: go.Figure) -> go.Figure:
+    """Escape every string that came from the data (trace names, category axes, text, customdata)."""
+    for trace in fig.data:
+        for attr in ("name", "legendgroup", "x", "y", "text", "customdata"):
+            value = getattr(trace, attr, None)
+            if value is not None and not (attr in ("x", "y") and np.asarray(value).dtype != object):
+                setattr(trace, attr, _plain_values(value))
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420, legend_on_top: bool = False, **kw) -> go.Figure:
-    """Shared look. Legends sit on the right (scrollable when there are many runs) unless `legend_on_top`."""
+    """Shared look. Legends sit on the right (scrollable when there are many runs) unless `legend_on_top`.
+    Every string from the data is escaped here (`_inert`): hovertemplates add their own tags only."""
+    fig = _inert(fig)
+    title = plain(title)
     legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0) if legend_on_top else \
         dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.02)
     fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
@@ -64,7 +96,7 @@ def class_dots(long: pd.DataFrame, order: list[str], title: str, colours: dict |
             marker=dict(size=9, color=_colour(colours, series, i), symbol="circle-open" if reported else "circle",
                         line=dict(width=2)),
             customdata=part[["branch"]].to_numpy(),
-            hovertemplate="<b>%{y}</b> (%{customdata[0]})<br>" + series.replace("%", "%%") + "<br>AP %{x:.4f}<extra></extra>")
+            hovertemplate="<b>%{y}</b> (%{customdata[0]})<br>" + plain(series).replace("%", "%%") + "<br>AP %{x:.4f}<extra></extra>")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", automargin=True)
     fig.update_xaxes(title="AP", range=[-0.02, 1.02])
     return _layout(fig, title, height=max(320, 160 + 18 * len(order)), legend_on_top=True)
@@ -76,7 +108,7 @@ def difference_bars(long: pd.DataFrame, order: list[str], baseline: str, colours
     for i, (series, part) in enumerate(long.groupby("series", sort=False)):
         fig.add_bar(name=series, y=part["class"], x=part["value"], orientation="h",
                     marker_color=_colour(colours, series, i),
-                    hovertemplate="<b>%{y}</b><br>" + series.replace("%", "%%") + "<br>AP difference %{x:+.4f}<extra></extra>")
+                    hovertemplate="<b>%{y}</b><br>" + plain(series).replace("%", "%%") + "<br>AP difference %{x:+.4f}<extra></extra>")
     fig.add_vline(x=0, line_color="#444")
     fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", automargin=True)
     fig.update_xaxes(title=f"AP minus AP of {baseline}")
@@ -110,7 +142,7 @@ def map_curve_figure(curves: pd.DataFrame, points: pd.DataFrame, metric: str = "
                             marker=dict(symbol="star-open", size=14, line=dict(width=2),
                                         color=_colour(colours, point.label, len(groups) + i)),
                             customdata=[[point.scope, point.source, point.settings]],
-                            hovertemplate="<b>" + point.label.replace("%", "%%") + "</b><br>iteration %{x}"
+                            hovertemplate="<b>" + plain(point.label).replace("%", "%%") + "</b><br>iteration %{x}"
                                           "<br>mAP %{y:.3f} (%{customdata[0]})<br>%{customdata[2]}"
                                           "<br>source: %{customdata[1]}<extra></extra>")
     fig.update_xaxes(title="iterations")
@@ -124,7 +156,7 @@ def class_curve_figure(table: pd.DataFrame, run_label: str) -> go.Figure:
     for i, (name, part) in enumerate(table.groupby("class", sort=False)):
         fig.add_scatter(name=name, x=part["iteration"], y=part["ap"], mode="lines+markers", marker=dict(size=4),
                         line=dict(color=PALETTE[i % len(PALETTE)]),
-                        hovertemplate="<b>" + name.replace("%", "%%") + "</b><br>iteration %{x}<br>AP %{y:.4f}<extra></extra>")
+                        hovertemplate="<b>" + plain(name).replace("%", "%%") + "</b><br>iteration %{x}<br>AP %{y:.4f}<extra></extra>")
     fig.update_xaxes(title="iterations")
     fig.update_yaxes(title="AP", range=[-0.02, 1.02])
     return _layout(fig, f"AP per class: {run_label}", height=440)

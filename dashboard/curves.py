@@ -21,6 +21,25 @@ def curve_runs(res: Results) -> list[str]:
     return res.runs[res.runs["run_id"].isin(have)].sort_values("label")["run_id"].tolist()
 
 
+ALL_RUNS = "all runs with a curve"
+
+
+def study_comparisons(res: Results) -> list[str]:
+    """The reference study's comparisons ('(a) Model comparison', ...) that some run's figure belongs to."""
+    found = {f"({p}) {title}" for comps in res.runs["comparisons"] for p, title in comps.items()}
+    return sorted(found)
+
+
+def runs_in_comparison(res: Results, ids: list[str], comparison: str) -> list[str]:
+    """Of `ids`, the runs drawn in that comparison's panel (solid and faint), plus every measured run beside them."""
+    if comparison == ALL_RUNS:
+        return ids
+    panel = comparison[1:comparison.index(")")]
+    runs = res.runs.loc[ids]
+    keep = runs["comparisons"].map(lambda c: panel in c) | (runs["status"] == "measured")
+    return runs[keep]["run_id"].tolist()
+
+
 def colour_options(res: Results, run_ids=None) -> list[str]:
     """'run', then 'model', 'trained_on' and every setting that varies (or is set) among the runs."""
     runs = res.runs if run_ids is None else res.runs.loc[[r for r in run_ids if r in res.runs.index]]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from panns_core.results import empty_classwise, empty_curve, load_runs
+from panns_core.results import empty_classwise, empty_curve, eval_set_key, load_runs
 
 from dashboard.classes import animal_classes
 
@@ -91,17 +91,39 @@ def runs_table(runs) -> pd.DataFrame:
             "source": info.source or "measured here", "iterations": info.iterations, "hardware": info.hardware,
             "created": info.created, "notes": info.notes,
             "reported_mAP": info.metrics.get("mAP"), "classes_scored": info.metrics.get("classes_scored"),
+            "eval_set": _eval_set_text(info.eval_set), "eval_key": eval_set_key(info.eval_set),
+            "figure": _figure_text(info.extra.get("figure")),
+            "comparisons": dict((info.extra.get("figure") or {}).get("comparisons") or {})
+            if isinstance(info.extra.get("figure"), dict) else {},
+            "series": (info.extra.get("figure") or {}).get("series", "") if isinstance(info.extra.get("figure"), dict) else "",
         }
         for key in SETTING_KEYS:
             row[key] = info.settings.get(key)
         rows.append(row)
     columns = ["run_id", "label", "display_name", "model", "kind", "status", "trained_on", "label_set", "source",
-               "iterations", "hardware", "created", "notes", "reported_mAP", "classes_scored", *SETTING_KEYS]
+               "iterations", "hardware", "created", "notes", "reported_mAP", "classes_scored", "eval_set", "eval_key",
+               "figure", "comparisons", "series", *SETTING_KEYS]
     table = pd.DataFrame(rows, columns=columns)
     for key in SETTING_KEYS:  # keep 16 as 16 and True as True (a float column would show 16.0)
         table[key] = pd.Series([row[key] for row in rows], dtype=object)
     table["iterations"] = pd.to_numeric(table["iterations"]).astype("Int64")
     return table.set_index("run_id", drop=False)
+
+
+def _eval_set_text(eval_set: dict) -> str:
+    """'AudioSet evaluation set (...), 20,000 clips' or 'not recorded'."""
+    if not eval_set:
+        return "not recorded"
+    clips = eval_set.get("clips")
+    return str(eval_set.get("name")) + (f", {clips:,} clips" if isinstance(clips, int) else "")
+
+
+def _figure_text(figure) -> str:
+    """Where a reported figure was read from: 'four_figures_final.png, panel (b)'."""
+    if not isinstance(figure, dict):
+        return ""
+    panels = figure.get("panels") or []
+    return f"{figure.get('file', '')}, panel {', '.join(f'({p})' for p in panels)}".strip(", ")
 
 
 def _stack(runs, attr: str, labels: pd.Series) -> pd.DataFrame:

@@ -108,22 +108,43 @@ def default_baseline(res: Results) -> str | None:
     return None
 
 
+def same_eval_set(res: Results, run_id: str, other: str) -> bool:
+    """Were both runs scored on the same clips, as far as run.json says? Unrecorded never counts as the same."""
+    a, b = res.runs.at[run_id, "eval_key"], res.runs.at[other, "eval_key"]
+    return bool(a) and a == b
+
+
+def across_sets_caption(wins: pd.DataFrame, baseline_label: str, baseline_set: str) -> str:
+    """Names the compared runs scored on other clips than the baseline: their differences mix models and clips."""
+    across = wins[~wins["same_eval_set"].astype(bool)]
+    if across.empty:
+        return ""
+    return (f"Across evaluation sets: {', '.join(across['label'])} were not scored on the same clips as "
+            f"{baseline_label} ({baseline_set}); their differences mix the models with the clips.")
+
+
 def class_wins(res: Results, baseline: str) -> pd.DataFrame:
-    """For each run with per-class AP: on the classes both it and the baseline scored, how often it is better."""
+    """For each run with per-class AP: on the classes both it and the baseline scored, how often it is better.
+    `at_iteration` is the run's last evaluated iteration (empty for reported end figures); `same_eval_set`
+    says whether the difference is between runs on the same clips."""
+    columns = ["label", "at_iteration", "classes", "better", "worse", "equal", "mAP", "baseline_mAP",
+               "mean_difference", "eval_set", "same_eval_set", "run_id"]
     ap = res.final.pivot_table(index="index", columns="run_id", values="ap", aggfunc="first")
     if baseline not in ap.columns:
-        return pd.DataFrame(columns=["label", "classes", "better", "worse", "equal", "mAP", "baseline_mAP",
-                                     "mean_difference", "run_id"])
+        return pd.DataFrame(columns=columns)
+    last = res.final.groupby("run_id")["iteration"].max()
     rows = []
     for run_id in ap.columns:
         if run_id == baseline:
             continue
         both = ap[[run_id, baseline]].dropna()
         diff = both[run_id] - both[baseline]
-        rows.append({"label": res.runs.at[run_id, "label"], "classes": len(both), "better": int((diff > 0).sum()),
+        rows.append({"label": res.runs.at[run_id, "label"],
+                     "at_iteration": last.get(run_id) if pd.notna(last.get(run_id)) else pd.NA,
+                     "classes": len(both), "better": int((diff > 0).sum()),
                      "worse": int((diff < 0).sum()), "equal": int((diff == 0).sum()),
                      "mAP": both[run_id].mean(), "baseline_mAP": both[baseline].mean(),
-                     "mean_difference": diff.mean(), "run_id": run_id})
-    out = pd.DataFrame(rows, columns=["label", "classes", "better", "worse", "equal", "mAP", "baseline_mAP",
-                                      "mean_difference", "run_id"])
+                     "mean_difference": diff.mean(), "eval_set": res.runs.at[run_id, "eval_set"],
+                     "same_eval_set": same_eval_set(res, run_id, baseline), "run_id": run_id})
+    out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("mean_difference", ascending=False).reset_index(drop=True)

@@ -15,7 +15,15 @@ def render(res: Results) -> None:
     if not ids:
         st.info("No run has a training curve (`curve.csv`) yet: `python -m train fit` writes one per evaluation. "
                 "Reported figures with a known iteration are shown below as single points.")
-    chosen = st.multiselect("Runs", ids, default=ids, key="curve_runs", format_func=label.get) if ids else []
+    comparisons = curves.study_comparisons(res)
+    if comparisons:
+        comparison = st.selectbox("The reference study's comparison", [curves.ALL_RUNS, *comparisons],
+                                  index=1, key="curve_comparison",
+                                  help="The four panels of the study's four_figures_final.png; measured runs are shown "
+                                       "beside each. Faint lines are the study's second series of the same run.")
+        ids = curves.runs_in_comparison(res, ids, comparison)
+    chosen = (st.multiselect("Runs", ids, default=ids, key=f"curve_runs_{len(ids)}_{ids[:1]}", format_func=label.get)
+              if ids else [])
     col1, col2 = st.columns(2)
     colour_by = col1.selectbox("Colour by", curves.colour_options(res, chosen or None), key="curve_colour")
     metric = col2.selectbox("Metric", ["mAP", "mean_auc", "d_prime", "loss"], key="curve_metric")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import charts, overview
 from dashboard.data import Results
-from dashboard.widgets import table_with_download
+from dashboard.widgets import plain_caption, plain_text, table_with_download
 
 
 def render(res: Results) -> None:
@@ -15,7 +15,7 @@ def render(res: Results) -> None:
         st.info("No run here has a mAP on the animal classes yet.")
     else:
         st.plotly_chart(charts.overview_bars(table), key="overview_chart")
-        st.caption(overview.scope_caption(table))
+        plain_caption(overview.scope_caption(table))
 
     st.subheader("Class for class, on the same classes")
     runs = res.runs.loc[res.runs["run_id"].isin(set(res.final["run_id"]))]
@@ -28,6 +28,12 @@ def render(res: Results) -> None:
         baseline = st.selectbox("Baseline", ids, index=ids.index(default), key="overview_baseline",
                                 format_func=lambda r: res.runs.at[r, "label"])
         wins = overview.class_wins(res, baseline)
+        study = wins[wins["at_iteration"].notna()]
+        if not study.empty:
+            plain_caption("Runs with training iterations are compared at their last evaluated iteration "
+                          "(column at_iteration): " + "; ".join(f"{r.label} at {int(r.at_iteration):,}"
+                                                               for r in study.itertuples()) + ".")
+        plain_caption(overview.across_sets_caption(wins, res.runs.at[baseline, "label"], res.runs.at[baseline, "eval_set"]))
         if not (res.runs.loc[wins["run_id"], "trained_on"] == "animal").any():
             st.caption("No animal-only run with per-class AP yet (the reference study published only its "
                        "headline mAPs); measured runs from `python -m train fit` appear here.")
@@ -37,7 +43,7 @@ def render(res: Results) -> None:
     overall = overview.overall_527(res)
     if not overall.empty:
         table_with_download(overall, "map_527_classes.csv", "overall")
-    st.info(overview.comparability_note(res))
+    st.info(plain_text(overview.comparability_note(res)))
 
     st.subheader("All runs on the animal classes")
     table_with_download(table, "map_animal_classes.csv", "overview")

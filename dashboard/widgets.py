@@ -2,6 +2,8 @@
 warnings, and the list of runs with per-class AP."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -13,11 +15,25 @@ def table_with_download(table: pd.DataFrame, file_name: str, key: str, **datafra
                        mime="text/csv", key=f"download_{key}", on_click="ignore")
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def plain_text(text: str) -> str:
+    """Text that Streamlit's Markdown shows literally: every character Markdown (or its HTML, links,
+    images, maths) could act on is backslash-escaped, so a run.json value cannot turn into a link or image."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def plain_caption(text: str) -> None:
+    if text:
+        st.caption(plain_text(text))
+
+
 def show_warnings(warnings: list[str]) -> None:
     """One warning per unreadable run file, naming it (the run is skipped, the others still load)."""
-    if warnings:
-        st.warning(f"{len(warnings)} run file(s) could not be read and were skipped:\n\n"
-                   + "\n".join(f"- `{w}`" for w in warnings))
+    if warnings:  # st.text, not Markdown: a file name or value may hold backticks, links or images
+        st.warning(f"{len(warnings)} run file(s) could not be read and were skipped:")
+        st.text("\n".join(f"- {w}" for w in warnings))
 
 
 def classwise_runs(res, header: str) -> tuple[list[str], dict] | None:

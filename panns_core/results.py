@@ -14,6 +14,7 @@ which readers skip).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -43,6 +44,35 @@ CURVE_REQUIRED = ("iteration", "mAP")
 CURVE_OPTIONAL = ("mean_auc", "d_prime", "loss")
 
 
+# Evaluation sets of the shipped reported runs. Figures are comparable only on the same clips: the
+# PANNs authors and the reference study both evaluated on AudioSet's evaluation list, but each on
+# the clips it could download (the study's download was smaller), so the two are different sets.
+EVAL_SETS = {
+    "audioset_eval_panns": {"name": "AudioSet evaluation set (PANNs authors' download)", "clips": None, "digest": None,
+                            "note": "about 20,000 clips; the clip list was not published with the figures"},
+    "audioset_eval_study": {"name": "AudioSet evaluation set (reference study's download)", "clips": None,
+                            "digest": None, "note": "the animal clips of AudioSet's evaluation list the study could "
+                                                    "download, fewer than the PANNs authors'; not published"},
+}
+
+
+def eval_set_record(name: str, clip_ids) -> dict:
+    """run.json's `eval_set` for clips scored here: a name, the number of clips and a digest of their sorted ids.
+
+    Two runs with the same digest were scored on exactly the same clips (ids are YouTube ids or file
+    names, whatever the evaluation iterated over); the order the clips were scored in does not matter."""
+    ids = sorted(str(c) for c in clip_ids)
+    digest = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+    return {"name": str(name), "clips": len(ids), "digest": f"sha256:{digest}"}
+
+
+def eval_set_key(eval_set: dict) -> str:
+    """What makes two evaluation sets the same: the digest when known, else the name ('' when unrecorded)."""
+    if not eval_set:
+        return ""
+    return eval_set.get("digest") or eval_set.get("name") or ""
+
+
 class ResultsError(PannsError, ValueError):
     """A run folder or its contents do not follow the results format; the message names the file."""
 
@@ -67,6 +97,7 @@ class RunInfo:
     settings: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     notes: str = ""
+    eval_set: dict = field(default_factory=dict)  # {name, clips, digest}: see eval_set_record
     extra: dict = field(default_factory=dict)  # unknown run.json keys, kept so newer writers round-trip
 
     def __post_init__(self) -> None:
@@ -95,13 +126,21 @@ class RunInfo:
             raise ResultsError("a reported run needs a source (citation)")
         if self.iterations is not None and (not isinstance(self.iterations, int) or self.iterations < 0):
             raise ResultsError(f"iterations must be a non-negative integer or null, got {self.iterations!r}")
-        for name in ("data", "settings", "metrics", "extra"):
+        for name in ("data", "settings", "metrics", "extra", "eval_set"):
             if not isinstance(getattr(self, name), dict):
                 raise ResultsError(f"{name} must be an object (dict)")
         for key in ("mAP", "mean_auc", "d_prime"):
             value = self.metrics.get(key)
             if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
                 raise ResultsError(f"metrics.{key} must be a finite number or null, got {value!r}")
+        if self.eval_set:
+            if not isinstance(self.eval_set.get("name"), str) or not self.eval_set["name"].strip():
+                raise ResultsError(f"eval_set.name must be a non-empty string, got {self.eval_set.get('name')!r}")
+            clips = self.eval_set.get("clips")
+            if clips is not None and (not isinstance(clips, int) or isinstance(clips, bool) or clips < 0):
+                raise ResultsError(f"eval_set.clips must be a non-negative integer or null, got {clips!r}")
+            if self.eval_set.get("digest") is not None and not isinstance(self.eval_set["digest"], str):
+                raise ResultsError(f"eval_set.digest must be a string or null, got {self.eval_set['digest']!r}")
         m = self.metrics.get("mAP")
         if m is not None and not 0.0 <= m <= 1.0:
             raise ResultsError(f"metrics.mAP must lie in [0, 1], got {m}")

@@ -1,16 +1,16 @@
 """The whole Streamlit app through AppTest: every page renders, filters change what is plotted, empty state, warnings."""
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from streamlit.testing.v1 import AppTest
+from synthetic_results import write_synthetic_results
 
 from dashboard.classes import animal_classes
 from dashboard.config import ENV_VAR
-from synthetic_results import write_synthetic_results
 
 HEADERS = {"Overview": "Overview: do animal-only models beat the general ones?",
            "Class-wise comparison": "Class-wise comparison", "Training curves": "Training curves",
@@ -82,12 +82,25 @@ def test_shipped_overview_shows_reported_figures_and_the_comparability_note(monk
     assert text["CNN14 (animal-only, reference study) [reported]"] == "0.561 · 66 classes, not animals only"
     assert round(values["CNN14 (general, PANNs paper) [reported] (527-class model)"], 3) == 0.569
     assert text["CNN14 (general, PANNs paper) [reported] (527-class model)"] == "0.569"  # plain 65-class mean
-    assert len(values) == 6 and not any("scored on all 527" in label for label in values)  # 527-class figures apart
-    caption = at.caption[0].value
+    assert len(values) == 7 and not any("scored on all 527" in label for label in values)  # 527-class figures apart
+    study_7k = "CNN14 (animal-only, reference study, class-wise figure) [reported]"
+    assert text[study_7k].endswith("31 of 65 classes")  # 32 legend entries, Honk unreadable at 7k
+    caption = _unescape(at.caption[0].value)
     assert "Every bar is a mean over the animal classes only" not in caption
     assert "ResNet38 (animal-only, reference study) [reported]" in caption and "Music" in caption
-    assert any("0.439 on 527 classes" in i.value for i in at.info)
-    assert "10 reported" in at.sidebar.caption[0].value
+    assert any("0.439 on 527 classes" in _unescape(i.value) for i in at.info)
+    assert "23 reported" in at.sidebar.caption[0].value
+    wins = at.dataframe[0].value.set_index("run_id")  # baseline: the PANNs paper's general CNN14
+    row = wins.loc["reported_study_cnn14_classwise"]
+    assert row["classes"] == 31 and row["at_iteration"] == 7000 and row["better"] + row["worse"] == 31
+    assert not row["same_eval_set"]  # the study's download and the PANNs authors' are different clips
+    captions = " ".join(_unescape(c.value) for c in at.caption)
+    assert "at 7,000" in captions and "Across evaluation sets" in captions
+
+
+def _unescape(markdown: str) -> str:
+    """What a reader sees of text escaped by widgets.plain_text."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def test_branch_and_name_filters_change_the_plotted_classes(monkeypatch, test_folder):
@@ -117,7 +130,8 @@ def test_colour_by_setting_changes_the_curve_traces(monkeypatch, test_folder):
 
 def test_warning_names_the_unreadable_run_file(monkeypatch, test_folder):
     at = _app(monkeypatch, test_folder)
-    text = " ".join(w.value for w in at.warning)
+    assert "could not be read" in at.warning[0].value
+    text = " ".join(t.value for t in at.text)  # plain text, not Markdown
     assert str(test_folder / "broken_run" / "run.json") in text
 
 
@@ -128,17 +142,48 @@ def test_empty_folder_shows_an_empty_state(monkeypatch, tmp_path):
     assert not at.get("plotly_chart") and not at.warning
 
 
-def test_shipped_training_curves_name_the_study_points_and_list_them(monkeypatch):
+def test_shipped_training_curves_show_the_studys_four_comparisons(monkeypatch):
     at = _app(monkeypatch, REPO / "results")
     _go(at, "Training curves")
+    picker = at.selectbox(key="curve_comparison")
+    assert [o for o in picker.options if o.startswith("(")] == [
+        "(a) Model comparison", "(b) Comparison of training data balancing and augmentation",
+        "(c) Amount of training data comparison", "(d) Comparison of batch size"]
+    assert picker.value == "(a) Model comparison"
     chart = _charts(at)["mAP against training iterations"]
-    study = {"CNN14 (animal-only, reference study) [reported]": 0.561,
-             "ResNet38 (animal-only, reference study) [reported]": 0.551}
-    assert {t["name"]: _values(t["y"])[0] for t in chart["data"]} == study  # one legend entry per figure
-    assert all(t.get("showlegend", True) for t in chart["data"])
-    assert chart["layout"]["yaxis"]["range"] == [0, 1]
-    table = at.dataframe[0].value
-    assert dict(zip(table["label"], table["mAP"])) == study  # what is plotted is in the table (and its CSV)
+    names = {t["name"] for t in chart["data"]}
+    assert "ResNet38, plain (study) [reported]" in names
+    assert "ResNet38, plain (study) - faint second series [reported]" in names
+    assert not any("batch 16" in n for n in names)
+    picker.set_value("(d) Comparison of batch size").run()
+    chart = _charts(at)["mAP against training iterations"]
+    lines = {t["name"]: _values(t["y"]) for t in chart["data"] if t["mode"] == "lines+markers"}
+    assert lines["CNN14 (animal-only, reference study) [reported]"][-1] == pytest.approx(0.561, abs=0.006)
+    assert lines["CNN14, batch 16 (study) [reported]"][-1] == pytest.approx(0.249, abs=0.006)
+    assert "ResNet38, plain (study) [reported]" not in lines
+    stars = {t["name"]: _values(t["y"])[0] for t in chart["data"] if t["mode"] == "markers"}
+    assert stars["CNN14 (animal-only, reference study) [reported]"] == 0.561  # the README's headline, as a star
+
+
+def test_run_json_text_stays_inert(monkeypatch, tmp_path):
+    """A backtick and a Markdown link in a run.json value show literally; '<b>' in display_name is not bold in plotly."""
+    from synthetic_results import class_clip_counts, synthetic_run
+
+    from panns_core.results import write_run
+
+    info, cw, curve = synthetic_run("evil", "Cnn14", {"batch_size": 8}, 3, 10, 0, class_clip_counts())
+    info.display_name = "<b>bold</b> & co"
+    write_run(tmp_path, info, cw, curve)
+    broken = tmp_path / "x` [click](https:example.invalid) ![img](https:example.invalid) `"
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json")
+    at = _app(monkeypatch, tmp_path)
+    shown = " ".join(t.value for t in at.text)
+    assert "[click](https:example.invalid)" in shown  # literally, in a plain-text element
+    assert all("example.invalid" not in m.value for m in at.markdown) and "example.invalid" not in at.warning[0].value
+    _go(at, "Training curves")
+    spec = json.dumps(_charts(at)["mAP against training iterations"])
+    assert "<b>bold</b>" not in spec and "&lt;b&gt;bold&lt;/b&gt; &amp; co" in spec
 
 
 def test_a_run_has_the_same_colour_in_both_class_wise_charts(monkeypatch):
@@ -148,7 +193,11 @@ def test_a_run_has_the_same_colour_in_both_class_wise_charts(monkeypatch):
     dots = {t["name"]: t["marker"]["color"] for t in charts["AP per animal class"]["data"]}
     diff = next(spec for title, spec in charts.items() if title.startswith("Difference to"))
     bars = {t["name"]: t["marker"]["color"] for t in diff["data"]}
-    assert len(dots) == 3 and len(bars) == 2  # the baseline has no difference bars, so positions shift
+    assert len(dots) == 4 and len(bars) == 3  # the baseline has no difference bars, so positions shift
+    # the study's CNN14 at 7k is compared by default, against the general CNN14 and Wavegram-Logmel-CNN
+    assert {"CNN14 (animal-only, reference study, class-wise figure) [reported]",
+            "CNN14 (general, PANNs paper) [reported] (527-class model)",
+            "Wavegram-Logmel-CNN (general, PANNs paper) [reported] (527-class model)"} <= set(dots)
     assert all(bars[name] == dots[name] for name in bars), (dots, bars)
     assert charts["AP per animal class"]["layout"]["legend"]["orientation"] == "h"
 

@@ -21,6 +21,12 @@ def test_shipped_config_turns_off_usage_statistics(path):
     assert config["client"]["toolbarMode"] == "viewer"
 
 
+@pytest.mark.parametrize("path", CONFIGS, ids=["repo root", "next to app.py"])
+def test_dashboard_listens_on_this_machine_only_by_default(path):
+    """Like the demo: 127.0.0.1 unless told otherwise (`--server.address`, or a Space's own settings)."""
+    assert tomllib.loads(path.read_text())["server"]["address"] == "127.0.0.1"
+
+
 def test_both_config_files_say_the_same():
     assert tomllib.loads(CONFIGS[0].read_text()) == tomllib.loads(CONFIGS[1].read_text())
 

@@ -28,9 +28,12 @@ def folder(tmp_path):
     """fit_a (animal-only, 2 evaluations), general (527-class evaluate), study (reported headline), one broken run."""
     fit = RunInfo(run_id="fit_a", kind="fit", status="measured", model="Cnn14", trained_on="animal", label_set="animal",
                   settings={"batch_size": 16, "balanced": True}, iterations=100)
-    cw = pd.DataFrame(_rows(0, {72: 0.1, 73: 0.2, 74: 0.3}, train_clips=50) +
-                      _rows(100, {72: 0.5, 73: np.nan, 74: 0.7}, train_clips=50))
+    # class 75 (Bark) is scored by fit_a only: the baseline "general" never scores it, so comparisons "on the
+    # classes both runs share" must leave it out (its AP 0.6 keeps fit_a's own mean at 0.6)
+    cw = pd.DataFrame(_rows(0, {72: 0.1, 73: 0.2, 74: 0.3, 75: 0.1}, train_clips=50) +
+                      _rows(100, {72: 0.5, 73: np.nan, 74: 0.7, 75: 0.6}, train_clips=50))
     cw.loc[cw["index"] == 74, "train_clips"] = 5000
+    cw.loc[cw["index"] == 75, "train_clips"] = np.nan
     write_run(tmp_path, fit, cw, pd.DataFrame({"iteration": [0, 100], "mAP": [0.2, 0.6]}))
     general = RunInfo(run_id="general", kind="evaluate", status="measured", model="Cnn14", trained_on="audioset",
                       label_set="audioset", metrics={"mAP": 0.3})
@@ -52,11 +55,11 @@ def test_load_results_labels_final_rows_and_animal_map(folder):
     assert runs.loc["fit_a", "label"] == "Cnn14 [measured]"
     assert runs.loc["general", "label"] == "Cnn14 [measured] (527-class model)"  # the model's scope, not a number's
     assert runs.loc["study", "label"] == "Study CNN14 [reported]"
-    assert set(res.classwise["index"]) == {72, 73, 74}  # Speech dropped: not an animal class
+    assert set(res.classwise["index"]) == {72, 73, 74, 75}  # Speech dropped: not an animal class
     fit_final = res.final[res.final["run_id"] == "fit_a"]
-    assert fit_final["iteration"].tolist() == [100, 100, 100]
-    assert runs.loc["fit_a", "animal_mAP"] == pytest.approx(0.6)  # (0.5 + 0.7) / 2, NaN class left out
-    assert runs.loc["fit_a", "animal_classes"] == 2
+    assert fit_final["iteration"].tolist() == [100, 100, 100, 100]
+    assert runs.loc["fit_a", "animal_mAP"] == pytest.approx(0.6)  # (0.5 + 0.7 + 0.6) / 3, NaN class left out
+    assert runs.loc["fit_a", "animal_classes"] == 3
     assert runs.loc["general", "animal_mAP"] == pytest.approx((0.4 + 0.1 + 0.9) / 3)
     assert runs.loc["study", "animal_mAP"] == 0.561 and runs.loc["study", "animal_classes"] == 66
     assert "own mAP" in runs.loc["study", "animal_mAP_from"]
@@ -78,7 +81,8 @@ def test_class_wins_compares_on_shared_classes_only(folder):
     assert overview.default_baseline(res) == "general"  # a measured general CNN14
     wins = overview.class_wins(res, "general").set_index("run_id")
     row = wins.loc["fit_a"]
-    assert (row["classes"], row["better"], row["worse"]) == (2, 1, 1)  # 72: 0.5 > 0.4, 74: 0.7 < 0.9
+    # 72: 0.5 > 0.4, 74: 0.7 < 0.9; 75 (only fit_a scored it) and 73 (fit_a has no AP) are not shared
+    assert (row["classes"], row["better"], row["worse"]) == (2, 1, 1)
     assert row["mAP"] == pytest.approx(0.6) and row["baseline_mAP"] == pytest.approx(0.65)
     assert row["mean_difference"] == pytest.approx(-0.05)
     assert overview.class_wins(res, "nope").empty
@@ -119,7 +123,7 @@ def test_curves_group_by_setting_and_class_curves(folder):
     points = curves.reported_points(res)
     assert points.to_dict("records")[0]["iteration"] == 14000 and points["mAP"].item() == 0.561
     candidates = curves.classes_with_curves(res, "fit_a")
-    assert candidates["index"].tolist() == [72, 73, 74]
+    assert candidates["index"].tolist() == [72, 73, 74, 75]
     assert curves.classes_with_curves(res, "general").empty  # a single evaluation is no curve
     assert curves.default_classes(candidates, 2) == [NAMES[74], NAMES[72]]
     dog = curves.class_curves(res, "fit_a", [NAMES[74]])
@@ -133,7 +137,7 @@ def test_class_effect_falls_back_without_class_stats(folder):
     table = effect.effect_table(res, "fit_a", effect.COUNT_RUN).set_index("index")
     assert table.loc[74, "clips"] == 5000 and table.loc[72, "clips"] == 50
     assert table["label_quality"].isna().all()
-    assert np.isnan(effect.rank_correlation(table, "clips")[0])  # only 2 classes with AP
+    assert np.isnan(effect.rank_correlation(table, "clips")[0])  # only 2 classes with AP and a clip count
 
 
 def test_class_effect_with_class_stats_and_label_quality_from_runs(tmp_path):
@@ -262,7 +266,7 @@ def test_overview_says_what_each_bar_averages(folder):
     assert table.loc["study", "scope_tag"] == "66 classes, not animals only"
     assert "66 classes" in table.loc["study", "scope"]
     assert table.loc["general", "scope_tag"] == "3 of 65 classes"  # a 527-class run: only its animal rows count
-    assert table.loc["fit_a", "scope_tag"] == "2 of 65 classes"  # class 73 had no AP
+    assert table.loc["fit_a", "scope_tag"] == "3 of 65 classes"  # 72, 74, 75: class 73 had no AP
     bars = charts.overview_bars(table.reset_index())
     text = {y: t for trace in bars.data for y, t in zip(trace.y, trace.text)}
     assert text["Study CNN14 [reported]"] == "0.561 · 66 classes, not animals only"

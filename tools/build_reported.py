@@ -2,11 +2,11 @@
 
     python tools/build_reported.py --source ../shared/audioset/panns_paper_classwise_ap.csv [--out results]
 
-Three groups of reported runs (all kind/status "reported", each with its citation):
+Two groups of reported runs (all kind/status "reported", each with its citation; the reference
+study's runs are read from its figures by tools/read_study_figures.py):
 - the PANNs paper's per-class AP of four general models, kept for the 65 animal classes (AudioSet
   indices 72..136), their mAP over those classes computed here from the per-class figures;
-- the PANNs paper's overall 527-class mAPs (no per-class table);
-- the reference study's headline animal-only mAPs (no per-class table).
+- the PANNs paper's overall 527-class mAPs (no per-class table).
 The per-class figures come from a CSV read off the PANNs authors' vector plot; only the numbers are
 carried over, into our own format. Re-running this script rewrites the same files.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from panns_core.results import RunInfo, write_run  # noqa: E402
+from panns_core.results import EVAL_SETS, RunInfo, write_run  # noqa: E402
 
 ANIMAL_FIRST, ANIMAL_LAST = 72, 136  # the Animal subtree (/m/0jbk) in AudioSet output order
 
@@ -28,11 +28,6 @@ PANNS_PAPER = ("Kong, Cao, Iqbal, Wang, Wang, Plumbley. PANNs: Large-Scale Pretr
                "for Audio Pattern Recognition. IEEE/ACM TASLP 28 (2020), 2880-2894")
 PANNS_CLASSWISE = (PANNS_PAPER + "; per-class AP read from the class-wise plot resources/long_fig.pdf of "
                    "github.com/qiuqiangkong/audioset_tagging_cnn")
-STUDY = ("Animal sound recognition using deep learning techniques (master's project, TIDE, "
-         "Paris 1 Pantheon-Sorbonne), project README, section 3 'Results'")
-STUDY_NOTE = ("Scored on 66 classes: the 65 animal classes plus Music (index 137), kept by mistake. "
-              "Iterations and settings read from the study's figure four_figures_final.png, panel (b).")
-
 # (column in the source CSV, run_id, model, display name, note)
 CLASSWISE_MODELS = [
     ("ap_cnn14", "reported_panns_cnn14_animal", "Cnn14", "CNN14 (general, PANNs paper)", ""),
@@ -50,10 +45,6 @@ OVERALL_MAPS = [  # PANNs paper, Table of AudioSet tagging results, all 527 clas
     ("reported_panns_wavegram_logmel_cnn14_audioset527", "Wavegram_Logmel_Cnn14",
      "Wavegram-Logmel-CNN (general, PANNs paper)", 0.439),
     ("reported_panns_mobilenetv1_audioset527", "MobileNetV1", "MobileNetV1 (general, PANNs paper)", 0.389),
-]
-STUDY_MAPS = [  # (run_id, model, display name, mAP, iterations read from the figure)
-    ("reported_study_cnn14_animal", "Cnn14", "CNN14 (animal-only, reference study)", 0.561, 14000),
-    ("reported_study_resnet38_animal", "ResNet38", "ResNet38 (animal-only, reference study)", 0.551, 12000),
 ]
 CREATED = "2020-11-01T00:00:00+00:00"  # fixed so that rebuilding gives identical files
 
@@ -83,6 +74,7 @@ def build(source_csv, out) -> list[Path]:
             run_id=run_id, kind="reported", status="reported", model=model, display_name=name,
             trained_on="audioset", label_set="animal", source=PANNS_CLASSWISE, created=CREATED,
             data={"eval": "AudioSet evaluation set", "train": "AudioSet training set (527 classes)"},
+            eval_set=dict(EVAL_SETS["audioset_eval_panns"]),
             metrics={"mAP": round(float(table["ap"].mean()), 6), "classes_scored": len(table), "classes_left_out": []},
             notes=("General 527-class model, per-class AP on the AudioSet eval set kept for the 65 animal classes; "
                    "mAP is their mean. " + note).strip())
@@ -92,16 +84,9 @@ def build(source_csv, out) -> list[Path]:
             run_id=run_id, kind="reported", status="reported", model=model, display_name=name,
             trained_on="audioset", label_set="audioset", source=PANNS_PAPER, created=CREATED,
             data={"eval": "AudioSet evaluation set", "train": "AudioSet full training set (527 classes)"},
+            eval_set=dict(EVAL_SETS["audioset_eval_panns"]),
             metrics={"mAP": value, "classes_scored": 527},
             notes="Overall mAP over all 527 AudioSet classes: not comparable with a mAP over the 65 animal classes.")
-        written.append(write_run(out, info, overwrite=True))
-    for run_id, model, name, value, iterations in STUDY_MAPS:
-        info = RunInfo(
-            run_id=run_id, kind="reported", status="reported", model=model, display_name=name,
-            trained_on="animal", label_set="animal", source=STUDY, created=CREATED, iterations=iterations,
-            data={"train": "AudioSet clips carrying an animal class", "classes": 66},
-            settings={"batch_size": 32, "balanced": True, "mixup": True, "data_fraction": 1.0},
-            metrics={"mAP": value, "classes_scored": 66}, notes=STUDY_NOTE)
         written.append(write_run(out, info, overwrite=True))
     return written
 
