@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from panns_core.errors import ConfigError
+
 from .fetchers import FetchError, LocalFetcher, YtDlpFetcher
 from .segments import audio_name, read_split
 
@@ -91,7 +93,7 @@ def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, 
 def run(args: argparse.Namespace) -> dict:
     if args.fetcher == "local":
         if not args.mirror:
-            raise SystemExit("--fetcher local needs --mirror DIR")
+            raise ConfigError("--fetcher local needs --mirror DIR")
         fetcher = LocalFetcher(args.mirror)
     else:
         fetcher = YtDlpFetcher()
