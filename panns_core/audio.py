@@ -60,7 +60,8 @@ def resample(x: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
     return soxr.resample(x, sample_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def prepare_waveform(waveform, sample_rate: int, target_rate: int = AudioConfig.sample_rate, what: str = "waveform") -> np.ndarray:
+def prepare_waveform(waveform, sample_rate: int, target_rate: int = AudioConfig.sample_rate,
+                     what: str = "waveform") -> np.ndarray:
     """Validate, downmix, convert and resample an in-memory clip to float32 mono at `target_rate`."""
     sample_rate = _check_rate(sample_rate)
     x = to_float_mono(waveform, what)

@@ -90,7 +90,7 @@ def read_checkpoint(path, map_location="cpu") -> dict:
                                   f"and numpy arrays are accepted. {_SAFETY_ADVICE}") from None
         raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint and was refused for "
                               f"safety: {_unpickler_reason(e)}. {_SAFETY_ADVICE}") from None
-    except Exception as e:  # noqa: BLE001  torch fails on foreign bytes with many types (IndexError, KeyError, ...)
+    except Exception as e:
         raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint; "
                               f"it may be truncated or corrupt: {type(e).__name__}: {e}") from None
     if not isinstance(obj, dict):

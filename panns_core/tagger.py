@@ -83,7 +83,7 @@ class _Accumulator:
             return None
         grid = np.zeros((1 + total // self.frame_hop, self.frames[0].shape[1]), np.float32)
         for start, frames in zip(self.starts, self.frames):
-            first = int(round(start / self.frame_hop))
+            first = round(start / self.frame_hop)
             rows = frames[: max(0, len(grid) - first)]
             np.maximum(grid[first:first + len(rows)], rows, out=grid[first:first + len(rows)])
         return grid
@@ -116,8 +116,8 @@ class Tagger:
             raise ConfigError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        self.window = int(round(window_seconds * self.sample_rate))
-        self.hop = int(round((hop_seconds or window_seconds) * self.sample_rate))
+        self.window = round(window_seconds * self.sample_rate)
+        self.hop = round((hop_seconds or window_seconds) * self.sample_rate)
         self.batch_size = batch_size
         if precision not in ("fp32", "bf16"):
             raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
@@ -130,7 +130,7 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, checkpoint, model: Optional[str] = None, device="auto", labels="animal",
                         progress: bool = True, arch: Optional[str] = None, checkpoint_labels=None,
-                        **kwargs) -> "Tagger":
+                        **kwargs) -> Tagger:
         """A checkpoint by anything `resolve_source` takes: a released name ('Cnn14'), a .pth path,
         `owner/repo` or hf://owner/repo/file. `arch` names a bare file's architecture (`model` is its old name);
         `checkpoint_labels` names the outputs of a head that matches no known label set (a CSV/JSON file)."""

@@ -51,7 +51,7 @@ class PretrainedWeights:
     def classes_num(self) -> int:
         return len(self.labels)
 
-    def get_model(self, progress: bool = True) -> "PannsModel":
+    def get_model(self, progress: bool = True) -> PannsModel:
         """The model with these weights, in eval mode: fetched into the cache and verified first if needed."""
         from .checkpoints import load_checkpoint
 
@@ -75,7 +75,7 @@ def register_weights(weights: PretrainedWeights) -> PretrainedWeights:
         raise ConfigError(f"weights {weights.name!r} name architecture {weights.arch!r}, which is not registered "
                           f"({', '.join(list_models())})")
     try:
-        weights.labels
+        get_label_set(weights.label_set)
     except KeyError as e:
         raise ConfigError(f"weights {weights.name!r}: {e.args[0]}") from None
     if weights.name in PRETRAINED:

@@ -25,7 +25,8 @@ FAILURES = "failures.csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--split", required=True, help="split list from the metadata stage, e.g. data/metadata/eval.csv")
+    parser.add_argument("--split", required=True,
+                        help="split list from the metadata stage, e.g. data/metadata/eval.csv")
     parser.add_argument("--out", required=True, help="folder for the WAV files, e.g. data/audio/eval")
     parser.add_argument("--workers", type=int, default=8, help="segments fetched at once (default: 8)")
     parser.add_argument("--fetcher", choices=["yt-dlp", "local"], default="yt-dlp")

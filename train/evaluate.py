@@ -71,14 +71,16 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
         classwise=reporting.classwise_rows(scores, data_labels, iteration),
         curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
         hardware_text=reporting.hardware(device, 1, use_amp), notes=cfg.notes,
-        display_name=f"{loaded.arch} ({model_labels.name} model" + (f", viewed on {data_labels.name})" if general else ")"))
+        display_name=f"{loaded.arch} ({model_labels.name} model"
+        + (f", viewed on {data_labels.name})" if general else ")"))
     return {"run_id": run_id, "results": path, "scores": scores, "labels": data_labels}
 
 
 def run(args: argparse.Namespace) -> dict:
     summary = evaluate_checkpoint(from_namespace(EvaluateConfig, args))
     s, labels = summary["scores"], summary["labels"]
-    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  over {len(s.scored)} of {len(labels)} classes")
+    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  "
+          f"over {len(s.scored)} of {len(labels)} classes")
     if s.left_out:
         print("left out (no positive clip): " + ", ".join(labels.names[k] for k in s.left_out))
     print(f"results -> {summary['results']}")

@@ -125,7 +125,7 @@ class PannsModel(nn.Module):
         return label_set_for(self.classes_num)
 
     @torch.no_grad()
-    def reset_head(self, target: Union[LabelSet, Sequence[int], int], current: Optional[LabelSet] = None) -> "PannsModel":
+    def reset_head(self, target: Union[LabelSet, Sequence[int], int], current: Optional[LabelSet] = None) -> PannsModel:
         """Re-target the classifier `fc_audioset`.
 
         - a LabelSet: keep the trained rows of its classes (e.g. a general model cut to the animal set

@@ -58,7 +58,8 @@ def start_from_general(model, source: str, labels: LabelSet) -> None:
     try:
         general.reset_head(labels, current=loaded.labels)
     except ConfigError as e:
-        raise CheckpointError(f"cannot start a {labels.name} model ({len(labels)} classes) from {source}: {e}") from None
+        raise CheckpointError(f"cannot start a {labels.name} model ({len(labels)} classes) "
+                              f"from {source}: {e}") from None
     check_state_dict(model, general.state_dict(), source)
     model.load_state_dict(general.state_dict())
 

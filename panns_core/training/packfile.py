@@ -90,7 +90,8 @@ def _check(f: h5py.File, path: Path) -> PackInfo:
     if mids is not None and len(mids) != target.shape[1]:
         raise PackError(f"{path}: {len(mids)} class ids for {target.shape[1]} target columns")
     return PackInfo(path=path, clips=len(wave), classes=target.shape[1], clip_samples=wave.shape[1],
-                    sample_rate=int(f.attrs.get("sample_rate", AudioConfig.sample_rate)), label_set=label_set, mids=mids)
+                    sample_rate=int(f.attrs.get("sample_rate", AudioConfig.sample_rate)), label_set=label_set,
+                    mids=mids)
 
 
 class PackWriter:
@@ -100,7 +101,8 @@ class PackWriter:
     (or a kill) leaves it resumable. Rows are only counted once they are flushed with the count.
     """
 
-    def __init__(self, path, label_set: str, mids: list, sample_rate: int = AudioConfig.sample_rate, flush_every: int = 32):
+    def __init__(self, path, label_set: str, mids: list, sample_rate: int = AudioConfig.sample_rate,
+                 flush_every: int = 32):
         self.path = Path(path)
         self.flush_every = flush_every
         self.clip_samples = sample_rate * CLIP_SECONDS
