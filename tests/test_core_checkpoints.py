@@ -1,8 +1,8 @@
 """Checkpoint loading, saving and downloading: official layout, safety, and every failure named clearly."""
 import hashlib
-import typing
 import http.server
 import threading
+import typing
 from dataclasses import replace
 
 import pytest
