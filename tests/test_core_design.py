@@ -279,7 +279,9 @@ def test_a_refused_pickle_never_suggests_turning_safety_off(tmp_path):
     torch.save({"model": {"fc": torch.zeros(1)}, "evil": _Payload()}, tmp_path / "evil.pth")
     with open(tmp_path / "legacy.pth", "wb") as f:
         pickle.dump({"x": _Payload()}, f, protocol=2)
-    for name in ("evil.pth", "legacy.pth"):
+    with open(tmp_path / "framed.pth", "wb") as f:  # an opcode torch's safe unpickler does not take
+        pickle.dump({"x": [1, 2]}, f, protocol=4)
+    for name in ("evil.pth", "legacy.pth", "framed.pth"):
         with pytest.raises(CheckpointError) as err:
             load_checkpoint(tmp_path / name, arch="Cnn14")
         message = str(err.value)
