@@ -239,7 +239,8 @@ def test_a_labels_file_names_the_outputs(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning when the labels are given
         loaded = load_checkpoint(path, labels=csv_file)
-    assert loaded.labels.names == ("Bird", "Robin", "Wren") and loaded.labels.indices[0] == AUDIOSET.index_of("/m/015p6")
+    assert loaded.labels.names == ("Bird", "Robin", "Wren")
+    assert loaded.labels.indices[0] == AUDIOSET.index_of("/m/015p6")
     json_file = tmp_path / "birds.json"
     json_file.write_text(json.dumps(["a", "b", "c"]))
     assert load_checkpoint(path, labels=json_file).labels.names == ("a", "b", "c")
@@ -259,14 +260,14 @@ def test_generic_labels_are_only_for_unknown_widths():
 def test_a_text_file_given_as_a_checkpoint_is_a_checkpoint_error(tmp_path):
     passwd = tmp_path / "passwd"
     passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
-    with pytest.raises(CheckpointError, match="passwd.*not a readable PyTorch checkpoint"):
+    with pytest.raises(CheckpointError, match=r"passwd.*not a readable PyTorch checkpoint"):
         load_checkpoint(passwd, arch="Cnn14")
     if Path("/etc/passwd").is_file():
         with pytest.raises(CheckpointError, match="/etc/passwd"):
             load_checkpoint("/etc/passwd", arch="Cnn14")
     binary = tmp_path / "noise.pth"
     binary.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)  # looks like a zip, is not one
-    with pytest.raises(CheckpointError, match="noise.pth"):
+    with pytest.raises(CheckpointError, match=r"noise\.pth"):
         load_checkpoint(binary, arch="Cnn14")
 
 
