@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from .config import AudioConfig
 from .errors import AudioError
 
 BLOCK_SECONDS = 30
@@ -59,7 +60,8 @@ def resample(x: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
     return soxr.resample(x, sample_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def prepare_waveform(waveform, sample_rate: int, target_rate: int = 32000, what: str = "waveform") -> np.ndarray:
+def prepare_waveform(waveform, sample_rate: int, target_rate: int = AudioConfig.sample_rate,
+                     what: str = "waveform") -> np.ndarray:
     """Validate, downmix, convert and resample an in-memory clip to float32 mono at `target_rate`."""
     sample_rate = _check_rate(sample_rate)
     x = to_float_mono(waveform, what)
@@ -116,7 +118,7 @@ def _librosa_decode(path: Path) -> tuple:
     return x, sr
 
 
-def stream_audio(path, target_rate: int = 32000, max_seconds: Optional[float] = None,
+def stream_audio(path, target_rate: int = AudioConfig.sample_rate, max_seconds: Optional[float] = None,
                  block_seconds: float = BLOCK_SECONDS) -> Iterator[np.ndarray]:
     """Yield float32 mono blocks at `target_rate`, decoded and resampled block by block.
 
@@ -164,6 +166,6 @@ def stream_audio(path, target_rate: int = 32000, max_seconds: Optional[float] = 
                 yield tail
 
 
-def load_audio(path, sample_rate: int = 32000, max_seconds: Optional[float] = None) -> np.ndarray:
+def load_audio(path, sample_rate: int = AudioConfig.sample_rate, max_seconds: Optional[float] = None) -> np.ndarray:
     """The whole file as float32 mono at `sample_rate` (use stream_audio for very long files)."""
     return np.concatenate(list(stream_audio(path, sample_rate, max_seconds)))

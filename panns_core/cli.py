@@ -1,24 +1,19 @@
-"""Command line: `python -m panns_core tag PATH... --csv tags.csv` and `python -m panns_core download NAME`."""
+"""Command line: `python -m panns_core tag PATH... --csv tags.csv` and `python -m panns_core download NAME`.
+
+Options mean the same in every command line of the project: `--checkpoint` names the weights (a
+released name such as Cnn14, a .pth path, owner/repo or hf://owner/repo/file) and `--arch` the
+architecture (needed only for a bare file). Exit codes: see panns_core.errors.
+"""
+from __future__ import annotations
+
 import argparse
 import csv
 import sys
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator
 
-from .errors import PannsError
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".opus", ".aiff", ".aif", ".au", ".m4a"}
-
-
-def find_audio(paths: List[str]) -> List[Path]:
-    """Files given directly, plus audio files found recursively in given folders (sorted)."""
-    found = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
-        else:
-            found.append(p)
-    return found
+from .audio_files import AUDIO_SUFFIXES, find_audio  # noqa: F401  (AUDIO_SUFFIXES: old import path)
+from .errors import EXIT_INPUTS_FAILED, EXIT_OK, ConfigError, PannsError, run_command
 
 
 def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
@@ -45,11 +40,10 @@ def tag(args) -> int:
 
     files = find_audio(args.paths)
     if not files:
-        print(f"no audio files found in {', '.join(args.paths)}", file=sys.stderr)
-        return 2
-    tagger = Tagger.from_pretrained(args.model, model=args.arch, device=args.device, labels=args.labels,
-                                    window_seconds=args.window, hop_seconds=args.hop, consistent=args.consistent,
-                                    precision=args.precision)
+        raise ConfigError(f"no audio files found in {', '.join(args.paths)}")
+    tagger = Tagger.from_pretrained(args.checkpoint, arch=args.arch, device=args.device, labels=args.labels,
+                                    checkpoint_labels=args.checkpoint_labels, window_seconds=args.window,
+                                    hop_seconds=args.hop, consistent=args.consistent, precision=args.precision)
     fields = ["file", "start", "end"] + [f"{c}_{r}" for r in range(1, args.top + 1)
                                          for c in ("label", "mid", "score")] + ["error"]
     out = open(args.csv, "w", newline="") if args.csv else sys.stdout
@@ -71,7 +65,8 @@ def tag(args) -> int:
             out.close()
     if failures:
         print(f"{failures} of {len(files)} files could not be tagged (see the error column)", file=sys.stderr)
-    return 1 if failures == len(files) else 0  # some tags written counts as success; none does not
+        return EXIT_INPUTS_FAILED  # the rows that could be written are written; the exit code still tells
+    return EXIT_OK
 
 
 def download_cmd(args) -> int:
@@ -82,7 +77,7 @@ def download_cmd(args) -> int:
         try:
             weights = get_weights(name)
         except KeyError as e:
-            raise PannsError(e.args[0]) from None
+            raise ConfigError(e.args[0]) from None
         print(download(weights, progress=not args.quiet))
     return 0
 
@@ -116,8 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("tag", help="tag audio files or folders, write a CSV")
     t.add_argument("paths", nargs="+", help="audio files and/or folders (searched recursively)")
-    t.add_argument("--model", default="Cnn14", help="released checkpoint name or a .pth path")
+    t.add_argument("--checkpoint", default="Cnn14",
+                   help="the weights: a released name (default: Cnn14), a .pth path, owner/repo or hf://owner/repo/file")
+    t.add_argument("--model", dest="deprecated_model", default=None, help=argparse.SUPPRESS)  # old --checkpoint
     t.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
+    t.add_argument("--checkpoint-labels", default=None,
+                   help="CSV/JSON naming the outputs of a checkpoint whose head matches no known label set")
     t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
     t.add_argument("--top", type=positive_int, default=5)
     t.add_argument("--labels", choices=["animal", "audioset"], default="animal")
@@ -141,8 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except PannsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    if getattr(args, "deprecated_model", None) is not None:
+        print("note: `tag --model` is deprecated; it is now `--checkpoint` (same meaning)", file=sys.stderr)
+        args.checkpoint = args.deprecated_model
+    return run_command(lambda: args.func(args))

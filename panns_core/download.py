@@ -17,6 +17,11 @@ from .weights import PretrainedWeights
 CHUNK = 1 << 20
 
 
+def offline() -> bool:
+    """PANNS_OFFLINE=1: nothing may be downloaded (tests, air-gapped servers); the one place that reads it."""
+    return os.environ.get("PANNS_OFFLINE") == "1"
+
+
 def cache_dir() -> Path:
     """$PANNS_CACHE_DIR, else ~/.cache/panns_core (created on demand, never at import)."""
     return Path(os.environ.get("PANNS_CACHE_DIR") or Path.home() / ".cache" / "panns_core")
@@ -97,9 +102,8 @@ def hub_file(uri: str, local_only: bool = False) -> Path:
         raise CheckpointError(f"{uri!r} is not of the form hf://owner/repo/file.pth")
     from huggingface_hub import hf_hub_download
 
-    offline = local_only or os.environ.get("PANNS_OFFLINE") == "1"
     try:
-        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], local_files_only=offline))
+        return Path(hf_hub_download(f"{parts[0]}/{parts[1]}", parts[2], local_files_only=local_only or offline()))
     except Exception as e:  # the Hub raises many types (offline, 404, auth): all mean "not available"
         raise WeightsUnavailableError(f"cannot fetch {uri}: {e}") from e
 
@@ -119,7 +123,7 @@ def download(weights: PretrainedWeights, cache: Optional[Path] = None, progress:
     target = cached_path(weights, cache)
     if target.exists():
         return verify_once(target, weights)
-    if os.environ.get("PANNS_OFFLINE") == "1" and not weights.url.startswith(HUB_PREFIX):
+    if offline() and not weights.url.startswith(HUB_PREFIX):
         raise WeightsUnavailableError(missing_message(weights, cache, "PANNS_OFFLINE=1"))
     target.parent.mkdir(parents=True, exist_ok=True)
     if weights.url.startswith(HUB_PREFIX):

@@ -1,5 +1,5 @@
 """The AudioSet ontology around the animal classes: paths, branches, and ontology-consistent scores."""
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Callable, List, Optional, Set
 
 import numpy as np
@@ -24,7 +24,7 @@ def children(mid: str) -> List[str]:
     return list(_entries()[mid]["children"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parents_map() -> dict:
     parents = {}
     for mid, entry in _entries().items():
@@ -48,7 +48,7 @@ def descendants(mid: str, children_of: Callable[[str], List[str]] = children) ->
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _path_mids(mid: str, root: str = ANIMAL_ROOT_MID) -> Optional[tuple]:
     """Shortest chain of ids from `root` down to `mid` (the ontology is a DAG; take the first shortest)."""
     frontier = [(root,)]
@@ -57,7 +57,7 @@ def _path_mids(mid: str, root: str = ANIMAL_ROOT_MID) -> Optional[tuple]:
         for path in frontier:
             if path[-1] == mid:
                 return path
-            nxt.extend(path + (c,) for c in children(path[-1]) if c not in path)
+            nxt.extend((*path, c) for c in children(path[-1]) if c not in path)
         frontier = nxt
     return None
 

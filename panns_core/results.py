@@ -115,13 +115,15 @@ class RunInfo:
                 raise ResultsError(f"{name} must be a non-empty string, got {value!r}")
         if "/" in self.run_id or "\\" in self.run_id or self.run_id.startswith((".", "_")):
             # readers skip '.'/'_' folders (writes in progress), so such a run would vanish
-            raise ResultsError(f"run_id {self.run_id!r} must be a plain folder name (no slashes, no leading '.' or '_')")
+            raise ResultsError(f"run_id {self.run_id!r} must be a plain folder name "
+                               "(no slashes, no leading '.' or '_')")
         _check_choice("kind", self.kind, KINDS)
         _check_choice("status", self.status, STATUSES)
         _check_choice("trained_on", self.trained_on, LABEL_SETS)
         _check_choice("label_set", self.label_set, LABEL_SETS)
         if (self.kind == "reported") != (self.status == "reported"):
-            raise ResultsError(f"kind {self.kind!r} and status {self.status!r} disagree: only kind 'reported' is status 'reported'")
+            raise ResultsError(f"kind {self.kind!r} and status {self.status!r} disagree: "
+                               "only kind 'reported' is status 'reported'")
         if self.status == "reported" and not (isinstance(self.source, str) and self.source.strip()):
             raise ResultsError("a reported run needs a source (citation)")
         if self.iterations is not None and (not isinstance(self.iterations, int) or self.iterations < 0):
@@ -152,7 +154,7 @@ class RunInfo:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict) -> "RunInfo":
+    def from_dict(cls, values: dict) -> RunInfo:
         if not isinstance(values, dict):
             raise ResultsError("run.json must hold a JSON object")
         known = {f.name for f in fields(cls)} - {"extra"}
@@ -216,7 +218,8 @@ def _conform(df: pd.DataFrame, what: str, required, optional) -> pd.DataFrame:
         if c in df.columns:
             bad = df[c].notna() & ~df[c].between(0.0, 1.0)
             if bad.any():
-                raise ResultsError(f"{what} column {c} must lie in [0, 1]; row {int(bad.idxmax())} has {df.loc[bad.idxmax(), c]}")
+                raise ResultsError(f"{what} column {c} must lie in [0, 1]; "
+                                   f"row {int(bad.idxmax())} has {df.loc[bad.idxmax(), c]}")
     if "mid" in df.columns:
         df["mid"] = df["mid"].astype("string")
         df["display_name"] = df["display_name"].astype("string")
@@ -239,8 +242,8 @@ def write_run(root, info: RunInfo, classwise_df: pd.DataFrame | None = None,
 
     Everything is validated and written into a hidden temporary folder first, then renamed into
     place; with overwrite=True an existing run is replaced (the old folder is moved aside first; a
-    reader in the instant between the two renames finds no run, never half of one). Tables are optional: reported headline
-    figures have neither.
+    reader in the instant between the two renames finds no run, never half of one).
+    Tables are optional: reported headline figures have neither.
     """
     info.validate()
     classwise = conform_classwise(classwise_df) if classwise_df is not None else None
@@ -252,8 +255,8 @@ def write_run(root, info: RunInfo, classwise_df: pd.DataFrame | None = None,
         raise ResultsError(f"run {final} already exists (pass overwrite=True to replace it)")
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{info.run_id}-", dir=root))
     try:
-        (tmp / RUN_FILE).write_text(json.dumps(info.to_dict(), indent=2, ensure_ascii=False, default=_json_default) + "\n",
-                                    encoding="utf-8")
+        text = json.dumps(info.to_dict(), indent=2, ensure_ascii=False, default=_json_default) + "\n"
+        (tmp / RUN_FILE).write_text(text, encoding="utf-8")
         if classwise is not None:
             classwise.to_csv(tmp / CLASSWISE_FILE, index=False, float_format="%.6g")
         if curve is not None:

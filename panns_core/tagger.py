@@ -5,7 +5,8 @@ clip scores, an embedding, a per-window timeline and, for Cnn14_DecisionLevelMax
 Long recordings are cut into windows (10 s by default) and run in small batches, so memory stays
 bounded by the window and batch size, not by the recording's length.
 """
-from contextlib import nullcontext
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -13,10 +14,10 @@ import numpy as np
 import torch
 
 from .audio import prepare_waveform, stream_audio
-from .checkpoints import load_checkpoint
-from .device import pick_device
-from .errors import AudioError, PannsError
-from .labels import LabelSet, get_label_set
+from .checkpoints import LoadedCheckpoint, load_checkpoint
+from .device import autocast, pick_device
+from .errors import AudioError, ConfigError
+from .labels import LabelSet, get_label_set, labels_for_head, view
 from .ontology import make_consistent
 
 
@@ -82,54 +83,59 @@ class _Accumulator:
             return None
         grid = np.zeros((1 + total // self.frame_hop, self.frames[0].shape[1]), np.float32)
         for start, frames in zip(self.starts, self.frames):
-            first = int(round(start / self.frame_hop))
+            first = round(start / self.frame_hop)
             rows = frames[: max(0, len(grid) - first)]
             np.maximum(grid[first:first + len(rows)], rows, out=grid[first:first + len(rows)])
         return grid
 
 
 class Tagger:
-    """Tag animal sounds (or all AudioSet classes) in clips of any length, format and rate."""
+    """Tag animal sounds (or all AudioSet classes) in clips of any length, format and rate.
+
+    `model` is any PannsModel (or a model with its surface: `audio`, `classes_num`, `forward`);
+    `labels` is the label set to report ('animal', 'audioset' or a LabelSet), viewed through the
+    model's own labels (`model_labels`, default: the known set of its head's width).
+    """
 
     def __init__(self, model: torch.nn.Module, labels="animal", device="auto", window_seconds: float = 10.0,
                  hop_seconds: Optional[float] = None, batch_size: int = 8, precision: str = "fp32",
-                 consistent: bool = False, max_seconds: Optional[float] = None, info: Optional[dict] = None):
+                 consistent: bool = False, max_seconds: Optional[float] = None,
+                 info: Optional[LoadedCheckpoint] = None, model_labels: Optional[LabelSet] = None):
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.arch = getattr(model, "arch_name", type(model).__name__)
         self.sample_rate = model.audio.sample_rate
-        self.labels = get_label_set(labels)
-        self.output_index = self._output_index(model.classes_num)
+        if model_labels is None:
+            model_labels = info.labels if info is not None else labels_for_head(model.classes_num, source=self.arch)
+        self.model_labels = model_labels
+        # A model whose labels are not a known set (generic class_i, a labels file) reports them as they are.
+        self.labels = get_label_set(labels) if model_labels.indices.count(-1) == 0 else model_labels
+        columns = view(model_labels, self.labels)
+        self.output_index = None if columns is None else torch.tensor(columns)
         if window_seconds <= 0 or (hop_seconds is not None and hop_seconds <= 0):
-            raise PannsError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
+            raise ConfigError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
         if batch_size < 1:
-            raise PannsError(f"batch_size must be at least 1, got {batch_size}")
-        self.window = int(round(window_seconds * self.sample_rate))
-        self.hop = int(round((hop_seconds or window_seconds) * self.sample_rate))
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        self.window = round(window_seconds * self.sample_rate)
+        self.hop = round((hop_seconds or window_seconds) * self.sample_rate)
         self.batch_size = batch_size
         if precision not in ("fp32", "bf16"):
-            raise PannsError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+            raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.precision = precision
         self.consistent = consistent
         self.max_seconds = max_seconds
-        self.info = info or {}
+        self.info = info  # the LoadedCheckpoint the model came from, if any
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_pretrained(cls, name_or_path, model: Optional[str] = None, device="auto", labels="animal",
-                        progress: bool = True, **kwargs) -> "Tagger":
-        """A released checkpoint by name ('Cnn14'), or a local file; `model` names a bare file's architecture."""
-        net, info = load_checkpoint(name_or_path, arch=model, progress=progress)
-        return cls(net, labels=labels, device=device, info=info, **kwargs)
-
-    def _output_index(self, classes_num: int) -> Optional[torch.Tensor]:
-        """Which model outputs give our labels: a 527-class model viewed on the animal set selects 72..136."""
-        if classes_num == len(self.labels):
-            return None
-        if classes_num == 527:
-            return torch.tensor(self.labels.indices)
-        raise PannsError(f"a {classes_num}-class model cannot be viewed on the {self.labels.name!r} label set "
-                         f"({len(self.labels)} classes)")
+    def from_pretrained(cls, checkpoint, model: Optional[str] = None, device="auto", labels="animal",
+                        progress: bool = True, arch: Optional[str] = None, checkpoint_labels=None,
+                        **kwargs) -> Tagger:
+        """A checkpoint by anything `resolve_source` takes: a released name ('Cnn14'), a .pth path,
+        `owner/repo` or hf://owner/repo/file. `arch` names a bare file's architecture (`model` is its old name);
+        `checkpoint_labels` names the outputs of a head that matches no known label set (a CSV/JSON file)."""
+        loaded = load_checkpoint(checkpoint, arch=arch or model, progress=progress, labels=checkpoint_labels)
+        return cls(loaded.model, labels=labels, device=device, info=loaded, **kwargs)
 
     # ---------------------------------------------------------------- public API
     def predict(self, waveform, sample_rate: int) -> TaggingResult:
@@ -152,13 +158,10 @@ class Tagger:
         result.source = str(path)
         return result
 
-    @torch.no_grad()
     def log_mel(self, waveform: np.ndarray) -> np.ndarray:
-        """(frames, mel_bins) log-mel of a 32-kHz clip, before the model's normalisation: for display."""
-        x = torch.as_tensor(np.asarray(waveform, np.float32), device=self.device)[None]
-        x = self.model.pad_short(x)
-        spec = self.model.logmel_extractor(self.model.spectrogram_extractor(x))  # (1, 1, frames, mels)
-        return spec[0, 0].float().cpu().numpy()
+        """(frames, mel_bins) log-mel of a clip at the model's rate, before its normalisation: for display."""
+        x = torch.as_tensor(np.asarray(waveform, np.float32), device=self.device)
+        return self.model.display_log_mel(x).float().cpu().numpy()
 
     # ---------------------------------------------------------------- internals
     def _check_length(self, seconds: float, what: str):
@@ -187,15 +190,10 @@ class Tagger:
         elif last_end < total:
             yield total - self.window, buffer[-self.window:], total
 
-    def _autocast(self):
-        if self.precision == "bf16":
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return nullcontext()
-
     @torch.no_grad()
     def _forward(self, batch: List[np.ndarray]):
         x = torch.from_numpy(np.stack(batch)).to(self.device)  # (batch, samples)
-        with self._autocast():
+        with autocast(self.device, enabled=self.precision == "bf16", dtype=torch.bfloat16):
             out = self.model(x)
         scores = out["clipwise_output"].float()
         frames = out.get("framewise_output")

@@ -1,13 +1,21 @@
-"""Released checkpoints described as data (timm's pretrained configs, torchaudio's bundles).
+"""Released checkpoints as bundles (timm's pretrained configs, torchaudio's pipeline bundles).
 
-Each entry says what the file is, where it lives, how to verify it and what its outputs mean.
-Our own animal checkpoints are added the same way once they are published (see `register_weights`).
+Each entry is frozen data saying what the file is, where it lives, how to verify it and what its
+outputs mean (`labels`, `audio`), plus `get_model()` to fetch, verify and load it. Our own animal
+checkpoints are added the same way once they are published (see `register_weights`).
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 from urllib.parse import quote
 
 from .config import AudioConfig
+from .errors import ConfigError
+from .labels import LabelSet, get_label_set
+
+if TYPE_CHECKING:
+    from .models import PannsModel
 
 ZENODO_RECORD = "3987831"
 
@@ -29,14 +37,25 @@ class PretrainedWeights:
     sha256: Optional[str] = None
     reported_map: Optional[float] = None  # mAP its authors report, on `reported_on`
     reported_on: str = "AudioSet eval set, 527 classes"
-    label_set: str = "audioset"     # what the head predicts: 'audioset' (527) or 'animal' (65)
+    label_set: str = "audioset"     # what the head predicts: a known label set's name ('audioset', 'animal')
     audio: AudioConfig = field(default_factory=AudioConfig)
     licence: str = "CC BY 4.0"
     citation: str = "Kong et al., PANNs, IEEE/ACM TASLP 2020; Zenodo record 3987831"
 
     @property
+    def labels(self) -> LabelSet:
+        """What the head's outputs mean, in order."""
+        return get_label_set(self.label_set)
+
+    @property
     def classes_num(self) -> int:
-        return 527 if self.label_set == "audioset" else 65
+        return len(self.labels)
+
+    def get_model(self, progress: bool = True) -> PannsModel:
+        """The model with these weights, in eval mode: fetched into the cache and verified first if needed."""
+        from .checkpoints import load_checkpoint
+
+        return load_checkpoint(self, progress=progress).model
 
 
 def _official(name, arch, filename, reported_map, size=None, md5=None, sha256=None) -> PretrainedWeights:
@@ -48,6 +67,19 @@ PRETRAINED: Dict[str, PretrainedWeights] = {}
 
 
 def register_weights(weights: PretrainedWeights) -> PretrainedWeights:
+    """Add a released checkpoint. Its architecture must be registered, its label set known and its name new:
+    a second entry under one name would silently change what `Tagger.from_pretrained(name)` loads."""
+    from .models import is_registered, list_models
+
+    if not is_registered(weights.arch):
+        raise ConfigError(f"weights {weights.name!r} name architecture {weights.arch!r}, which is not registered "
+                          f"({', '.join(list_models())})")
+    try:
+        get_label_set(weights.label_set)
+    except KeyError as e:
+        raise ConfigError(f"weights {weights.name!r}: {e.args[0]}") from None
+    if weights.name in PRETRAINED:
+        raise ConfigError(f"weights named {weights.name!r} are already registered ({PRETRAINED[weights.name].url})")
     PRETRAINED[weights.name] = weights
     return weights
 

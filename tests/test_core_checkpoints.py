@@ -2,8 +2,8 @@
 import hashlib
 import http.server
 import threading
+import typing
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,7 +12,7 @@ from panns_core import CheckpointError, Tagger, WeightsUnavailableError, create_
 from panns_core.checkpoints import head_to_animal, load_checkpoint, save_checkpoint
 from panns_core.download import download, hub_file, verify
 from panns_core.errors import DownloadError
-from panns_core.labels import ANIMAL_INDICES
+from panns_core.labels import ANIMAL, ANIMAL_INDICES
 from panns_core.weights import PRETRAINED, get_weights
 
 
@@ -29,17 +29,18 @@ def test_bare_state_dict_needs_the_architecture_only_when_nothing_says_it(tmp_pa
     model = create_model("Cnn14_DecisionLevelMax")
     torch.save(model.state_dict(), tmp_path / "weights.pth")
     # Cnn14 and its decision-level variant share a layout: the contents say "Cnn14"...
-    assert load_checkpoint(tmp_path / "weights.pth")[1]["arch"] == "Cnn14"
+    assert load_checkpoint(tmp_path / "weights.pth").arch == "Cnn14"
     # ...and `arch` picks the variant
-    loaded, info = load_checkpoint(tmp_path / "weights.pth", arch="Cnn14_DecisionLevelMax")
-    assert info["arch"] == "Cnn14_DecisionLevelMax" and info["label_set"] == "audioset"
+    info = load_checkpoint(tmp_path / "weights.pth", arch="Cnn14_DecisionLevelMax")
+    assert info.arch == "Cnn14_DecisionLevelMax" and info.labels.name == "audioset"
 
 
 def test_our_checkpoints_carry_their_config(tmp_path):
-    model = head_to_animal(create_model("MobileNetV1", sample_rate=16000, fmax=8000))
+    model = create_model("MobileNetV1", sample_rate=16000, fmax=8000).reset_head(ANIMAL)
     save_checkpoint(tmp_path / "ours.pth", model, iteration=12, optimizer={"lr": torch.tensor(1e-3)})
-    loaded, info = load_checkpoint(tmp_path / "ours.pth")
-    assert (info["arch"], info["classes_num"], info["label_set"], info["iteration"]) == ("MobileNetV1", 65, "animal", 12)
+    info = load_checkpoint(tmp_path / "ours.pth")
+    loaded = info.model
+    assert (info.arch, info.classes_num, info.labels.name, info.iteration) == ("MobileNetV1", 65, "animal", 12)
     assert loaded.audio.sample_rate == 16000
     assert not list(tmp_path.glob("*.tmp"))  # atomic write leaves no temporary file
 
@@ -64,7 +65,7 @@ def test_head_to_animal_keeps_the_animal_rows(reference):
 
 
 def test_wrong_architecture_names_the_problem(official_checkpoint):
-    with pytest.raises(CheckpointError, match="does not fit ResNet38.*missing weights"):
+    with pytest.raises(CheckpointError, match=r"does not fit ResNet38.*missing weights"):
         load_checkpoint(official_checkpoint("MobileNetV1"), arch="ResNet38")
     with pytest.raises(CheckpointError, match="predicts 527 classes"):
         load_checkpoint(official_checkpoint("MobileNetV1"), classes_num=65)
@@ -74,7 +75,7 @@ def test_mismatched_shapes_and_missing_head(tmp_path):
     state = create_model("MobileNetV1").state_dict()
     state["fc1.weight"] = torch.zeros(3, 3)
     torch.save({"model": state}, tmp_path / "MobileNetV1_bad.pth")
-    with pytest.raises(CheckpointError, match="shape mismatches.*fc1.weight"):
+    with pytest.raises(CheckpointError, match=r"shape mismatches.*fc1\.weight"):
         load_checkpoint(tmp_path / "MobileNetV1_bad.pth")
     torch.save({"model": {"fc1.weight": torch.zeros(2)}}, tmp_path / "x.pth")
     with pytest.raises(CheckpointError, match="cannot tell the architecture"):
@@ -89,7 +90,7 @@ def test_truncated_empty_and_foreign_files_are_refused(tmp_path, official_checkp
     (tmp_path / "empty.pth").write_bytes(b"")
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "empty.pth")
-    with pytest.raises(CheckpointError, match="does not exist|neither a file"):
+    with pytest.raises(CheckpointError, match=r"does not exist|neither a file"):
         load_checkpoint(tmp_path / "nope.pth")
 
 
@@ -111,9 +112,9 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
 
     payload = b""
     cut_after = None
-    requests = []
+    requests: typing.ClassVar[list] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         start = 0
         header = self.headers.get("Range")
         type(self).requests.append(header)

@@ -15,7 +15,8 @@ def mirror(shared_dir, tmp_path):
     """A mirror with two real clips (OGG 44.1 kHz, WAV 32 kHz) and one corrupt file."""
     folder = tmp_path / "mirror"
     folder.mkdir()
-    os.symlink(shared_dir / "audio" / "animal_clips" / "esc10" / "audio" / "dog_bark_1-100032-A.ogg", folder / "Ydog.ogg")
+    esc10 = shared_dir / "audio" / "animal_clips" / "esc10" / "audio"
+    os.symlink(esc10 / "dog_bark_1-100032-A.ogg", folder / "Ydog.ogg")
     os.symlink(shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav", folder / "-_2ITXZaxT0.wav")
     (folder / "Ybroken.mp3").write_bytes(b"\xff\xfb" + b"\x00garbage" * 100)
     return folder

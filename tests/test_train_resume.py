@@ -123,7 +123,7 @@ def test_killed_subprocess_resumes_to_the_same_weights(packed, tmp_path):
     assert child.returncode == -signal.SIGKILL, child.stderr.read().decode()
     stopped_at = read_checkpoint(checkpoint)["iteration"]
     assert 2 <= stopped_at < 8
-    assert main(args + ["--resume"]) == 0
+    assert main([*args, "--resume"]) == 0
     _assert_same_run(_final_state(whole), read_checkpoint(checkpoint))
 
 

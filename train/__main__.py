@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from panns_core.errors import PannsError
+from panns_core.errors import run_command
 
 from . import download, evaluate, fit, metadata, pack
 
@@ -25,14 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Exit codes as everywhere (panns_core.errors): 0 done, 2 bad input in one line (a PannsError: a missing
+    file, a damaged pack, a foreign checkpoint, settings that cannot work); anything else is a bug: traceback."""
     args = build_parser().parse_args(argv)
-    try:
-        STAGES[args.stage].run(args)
-    except (PannsError, ValueError, FileExistsError) as exc:
-        # Bad input (a missing file, a damaged pack, a foreign checkpoint): one clear line, no traceback.
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    def stage() -> None:
+        STAGES[args.stage].run(args)  # a stage returns its summary for tests, not an exit code
+
+    return run_command(stage)
 
 
 if __name__ == "__main__":

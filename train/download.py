@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from panns_core.errors import ConfigError
+
 from .fetchers import FetchError, LocalFetcher, YtDlpFetcher
 from .segments import audio_name, read_split
 
@@ -23,7 +25,8 @@ FAILURES = "failures.csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--split", required=True, help="split list from the metadata stage, e.g. data/metadata/eval.csv")
+    parser.add_argument("--split", required=True,
+                        help="split list from the metadata stage, e.g. data/metadata/eval.csv")
     parser.add_argument("--out", required=True, help="folder for the WAV files, e.g. data/audio/eval")
     parser.add_argument("--workers", type=int, default=8, help="segments fetched at once (default: 8)")
     parser.add_argument("--fetcher", choices=["yt-dlp", "local"], default="yt-dlp")
@@ -91,7 +94,7 @@ def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, 
 def run(args: argparse.Namespace) -> dict:
     if args.fetcher == "local":
         if not args.mirror:
-            raise SystemExit("--fetcher local needs --mirror DIR")
+            raise ConfigError("--fetcher local needs --mirror DIR")
         fetcher = LocalFetcher(args.mirror)
     else:
         fetcher = YtDlpFetcher()

@@ -1,8 +1,9 @@
 """Stage 5, `python -m train evaluate`: score any checkpoint on a packed evaluation set.
 
-Ours or an official 527-class PANNs checkpoint (a file, or a released name such as `Cnn14`): the
-model's outputs are viewed on the pack's classes, so a general model and an animal-only model are
-scored on the same clips and the same 65 classes. Writes a results run of kind "evaluate".
+Ours or an official general PANNs checkpoint (`--checkpoint`: a released name such as `Cnn14`, a
+.pth path, owner/repo or hf://owner/repo/file): the model's outputs are viewed on the pack's classes,
+so a general model and an animal-only model are scored on the same clips and the same classes.
+Writes a results run of kind "evaluate".
 """
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ from panns_core.training.evaluation import evaluate
 
 @dataclass
 class EvaluateConfig:
-    checkpoint: str = field(metadata={"help": "checkpoint file, or a released name (e.g. Cnn14)"})
+    checkpoint: str = field(metadata={"help": "the weights: a released name (e.g. Cnn14), a .pth path, owner/repo "
+                                              "or hf://owner/repo/file"})
     eval: str = field(metadata={"help": "packed evaluation file (HDF5)"})
     arch: str | None = field(default=None, metadata={"help": "architecture, if the checkpoint does not say"})
+    checkpoint_labels: str | None = field(default=None, metadata={"help": "CSV/JSON naming the outputs of a checkpoint "
+                                                                            "whose head matches no known label set"})
     run_id: str | None = field(default=None, metadata={"help": "results folder name (default: from the checkpoint)"})
     results: str = field(default="results", metadata={"help": "results root the dashboard reads"})
     batch_size: int = field(default=32, metadata={"help": "clips per batch"})
@@ -43,36 +47,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     device = pick_device(cfg.device)
     use_amp = cfg.amp and device.type == "cuda"
-    model, info = load_checkpoint(cfg.checkpoint, arch=cfg.arch)
-    model.to(device)
+    loaded = load_checkpoint(cfg.checkpoint, arch=cfg.arch, labels=cfg.checkpoint_labels)
+    model = loaded.model.to(device)
     data = PackedDataset(cfg.eval)
     data_labels = get_label_set(data.info.label_set)
-    model_labels = get_label_set(info["label_set"])
-    scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
-                      amp=use_amp, num_workers=cfg.num_workers)
-    data.close()
-    iteration = info.get("iteration")
-    released = info["weights"].name if info.get("weights") is not None else None
+    model_labels = loaded.labels
+    try:
+        scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
+                          amp=use_amp, num_workers=cfg.num_workers)
+    finally:
+        data.close()
+    iteration = loaded.iteration
+    released = loaded.weights.name if loaded.weights is not None else None
     path = Path(cfg.checkpoint)
     # A run's checkpoint is always checkpoint.pth: its folder names it; any other file names itself.
     stem = released or (path.parent.name if path.name == "checkpoint.pth" else path.stem)
-    run_id = cfg.run_id or f"eval-{info['arch']}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_id = cfg.run_id or f"eval-{loaded.arch}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
     general = model_labels.name != data_labels.name
     path = reporting.write(
-        cfg.results, run_id=run_id, kind="evaluate", model=info["arch"], trained_on=model_labels.name,
+        cfg.results, run_id=run_id, kind="evaluate", model=loaded.arch, trained_on=model_labels.name,
         labels=data_labels, data={"eval": cfg.eval, "eval_clips": len(data)},
-        checkpoint=released or str(info["path"]), iterations=iteration, settings=asdict(cfg), scores=scores,
+        checkpoint=released or str(loaded.path), iterations=iteration, settings=asdict(cfg), scores=scores,
         classwise=reporting.classwise_rows(scores, data_labels, iteration),
         curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
         hardware_text=reporting.hardware(device, 1, use_amp), notes=cfg.notes,
-        display_name=f"{info['arch']} ({model_labels.name} model" + (f", viewed on {data_labels.name})" if general else ")"))
+        display_name=f"{loaded.arch} ({model_labels.name} model"
+        + (f", viewed on {data_labels.name})" if general else ")"))
     return {"run_id": run_id, "results": path, "scores": scores, "labels": data_labels}
 
 
 def run(args: argparse.Namespace) -> dict:
     summary = evaluate_checkpoint(from_namespace(EvaluateConfig, args))
     s, labels = summary["scores"], summary["labels"]
-    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  over {len(s.scored)} of {len(labels)} classes")
+    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  "
+          f"over {len(s.scored)} of {len(labels)} classes")
     if s.left_out:
         print("left out (no positive clip): " + ", ".join(labels.names[k] for k in s.left_out))
     print(f"results -> {summary['results']}")

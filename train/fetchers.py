@@ -20,9 +20,10 @@ import numpy as np
 import soundfile as sf
 
 from panns_core.audio import load_audio
+from panns_core.config import AudioConfig
 from panns_core.errors import AudioError, PannsError
 
-SAMPLE_RATE = 32000
+SAMPLE_RATE = AudioConfig.sample_rate  # clips are stored at the models' rate
 
 
 class FetchError(PannsError, RuntimeError):

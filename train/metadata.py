@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import urllib.error
 from pathlib import Path
 
 import pandas as pd
 
-from panns_core.download import http_fetch, cache_dir
+from panns_core.download import cache_dir, http_fetch, offline
 from panns_core.labels import ANIMAL_ROOT_MID, get_label_set
 from panns_core.ontology import descendants
 
@@ -60,7 +59,7 @@ def official_file(key: str, source: str | None) -> Path:
     path = cache_dir() / "audioset" / name
     if path.is_file():
         return path
-    if os.environ.get("PANNS_OFFLINE") == "1":
+    if offline():
         raise SegmentsError(f"{name} is not in {path.parent} and PANNS_OFFLINE=1; pass --source DIR")
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(name + ".part")
@@ -82,8 +81,9 @@ def label_set_mids(label_set_name: str, classes_csv: Path, ontology: Path) -> li
     """The label set's mids, checked against the given class list and ontology."""
     label_set = get_label_set(label_set_name)
     classes = pd.read_csv(classes_csv)
-    if list(classes["mid"]) != [get_label_set("audioset").mids[i] for i in range(len(classes))] or len(classes) != 527:
-        raise SegmentsError(f"{classes_csv} is not the 527-class AudioSet list this package was built on")
+    audioset = get_label_set("audioset")
+    if list(classes["mid"]) != list(audioset.mids):
+        raise SegmentsError(f"{classes_csv} is not the {len(audioset)}-class AudioSet list this package was built on")
     if label_set_name == "animal":
         derived = [m for m in classes["mid"] if m in ontology_subtree(ontology)]
         if derived != list(label_set.mids):

@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from panns_core.audio import load_audio
+from panns_core.config import AudioConfig
 from panns_core.errors import AudioError
 from panns_core.labels import get_label_set
 from panns_core.training.packfile import PackWriter
@@ -68,7 +69,7 @@ def usable_audio(path: Path, sample_rate: int) -> np.ndarray:
     return waveform
 
 
-def pack(items, out, label_set: str = "animal", sample_rate: int = 32000) -> dict:
+def pack(items, out, label_set: str = "animal", sample_rate: int = AudioConfig.sample_rate) -> dict:
     """Pack (name, path, labels) items; return counts {"packed", "added", "missing", "bad"}."""
     labels = get_label_set(label_set)
     items = list(items)

@@ -1,33 +1,35 @@
 """CNN14 and its decision-level variant (frame-wise output for sound-event timelines)."""
+from __future__ import annotations
+
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend
+from ..labels import AUDIOSET_CLASSES
+from .base import PannsModel
 from .blocks import build_cnn14_blocks, run_cnn14_blocks
 from .registry import register_model
 
 
 @register_model("Cnn14")
-class Cnn14(LogmelFrontend):
+class Cnn14(PannsModel):
     """Six double-conv blocks over the log-mel image, then max+mean pooling over time (Kong et al. 2020)."""
 
     embedding_size = 2048
 
-    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
-        super().__init__()
-        self.build_frontend(audio)
+    def __init__(self, classes_num: int = AUDIOSET_CLASSES, audio: Optional[AudioConfig] = None):
+        super().__init__(classes_num, audio)
+        self.build_frontend()
         build_cnn14_blocks(self)
-        self.build_head(2048, classes_num)
+        self.build_head(2048)
 
-    def features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
+    def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         # waveform: (batch, samples)
         x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
         x = run_cnn14_blocks(self, x)             # (batch, 2048, frames / 32, mel / 32)
         return torch.mean(x, dim=3)                # (batch, 2048, frames / 32)
-
-    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        return self.clip_head(self.features(waveform, mixup_lambda))  # features: (batch, 2048, time)
 
 
 @register_model("Cnn14_DecisionLevelMax")
@@ -37,9 +39,8 @@ class Cnn14DecisionLevelMax(Cnn14):
     # Five 2x poolings in time: one segment per 32 STFT frames.
     interpolate_ratio = 32
 
-    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
-        frames_num = 1 + self.pad_short(waveform).shape[-1] // self.audio.hop_size
-        x = self.features(waveform, mixup_lambda)  # (batch, 2048, segments)
+    def forward_head(self, features: torch.Tensor, frames_num: Optional[int] = None) -> dict:
+        x = features                               # (batch, 2048, segments)
         x = F.max_pool1d(x, kernel_size=3, stride=1, padding=1) + F.avg_pool1d(x, kernel_size=3, stride=1, padding=1)
         x = F.dropout(x, p=0.5, training=self.training)
         x = x.transpose(1, 2)                      # (batch, segments, 2048)
@@ -49,7 +50,8 @@ class Cnn14DecisionLevelMax(Cnn14):
         clipwise = torch.amax(segmentwise, dim=1)          # (batch, classes)
         embedding = torch.amax(x, dim=1)                   # (batch, 2048)
         framewise = segmentwise.repeat_interleave(self.interpolate_ratio, dim=1)  # (batch, segments*32, classes)
-        framewise = _fit_frames(framewise, frames_num)     # (batch, frames, classes)
+        if frames_num is not None:
+            framewise = _fit_frames(framewise, frames_num)  # (batch, frames, classes)
         return {"clipwise_output": clipwise, "embedding": embedding, "framewise_output": framewise}
 
 

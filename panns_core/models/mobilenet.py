@@ -1,9 +1,15 @@
 """MobileNetV1 for audio: depthwise-separable convs, 4.8 M trainable weights, for small devices."""
+from __future__ import annotations
+
+from typing import Optional
+
 import torch
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, init_bn, init_layer
+from ..frontend import init_bn, init_layer
+from ..labels import AUDIOSET_CLASSES
+from .base import PannsModel
 from .registry import register_model
 
 # (in, out, stride) of the depthwise-separable layers after the first full conv (32 channels, stride 2).
@@ -31,16 +37,17 @@ def _conv_dw(inp: int, oup: int, stride: int) -> nn.Sequential:
 
 
 @register_model("MobileNetV1")
-class MobileNetV1(LogmelFrontend):
+class MobileNetV1(PannsModel):
     embedding_size = 1024
 
-    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
-        super().__init__()
-        self.build_frontend(audio)
+    def __init__(self, classes_num: int = AUDIOSET_CLASSES, audio: Optional[AudioConfig] = None):
+        super().__init__(classes_num, audio)
+        self.build_frontend()
+        # `features` is a module here (the official state dict names it `features.*`).
         self.features = nn.Sequential(_conv_bn(1, 32, 2), *[_conv_dw(i, o, s) for i, o, s in _SEPARABLE])
-        self.build_head(1024, classes_num)
+        self.build_head(1024)
 
-    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
+    def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
         x = self.features(x)                       # (batch, 1024, frames / 32, mel / 32)
-        return self.clip_head(torch.mean(x, dim=3))  # mean over mel: (batch, 1024, frames / 32)
+        return torch.mean(x, dim=3)                # mean over mel: (batch, 1024, frames / 32)

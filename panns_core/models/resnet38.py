@@ -1,10 +1,16 @@
 """ResNet38: a CNN14-style stem, a ResNet-34 body ([3, 4, 6, 3] basic blocks) and a 2048-wide conv head."""
+from __future__ import annotations
+
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, init_bn, init_layer
+from ..frontend import init_bn, init_layer
+from ..labels import AUDIOSET_CLASSES
+from .base import PannsModel
 from .blocks import ConvBlock
 from .registry import register_model
 
@@ -16,7 +22,7 @@ def _conv3x3(in_planes: int, out_planes: int) -> nn.Conv2d:
 class BasicBlock(nn.Module):
     """Residual block that downsamples by 2x2 average pooling (not a strided conv), as PANNs does."""
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module = None):
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: Optional[nn.Module] = None):
         super().__init__()
         self.stride = stride
         self.conv1 = _conv3x3(inplanes, planes)
@@ -72,18 +78,18 @@ class ResNetBody(nn.Module):
 
 
 @register_model("ResNet38")
-class ResNet38(LogmelFrontend):
+class ResNet38(PannsModel):
     embedding_size = 2048
 
-    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
-        super().__init__()
-        self.build_frontend(audio)
+    def __init__(self, classes_num: int = AUDIOSET_CLASSES, audio: Optional[AudioConfig] = None):
+        super().__init__(classes_num, audio)
+        self.build_frontend()
         self.conv_block1 = ConvBlock(1, 64)
         self.resnet = ResNetBody()
         self.conv_block_after1 = ConvBlock(512, 2048)
-        self.build_head(2048, classes_num)
+        self.build_head(2048)
 
-    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
+    def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
         x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, T/2, M/2)
         x = F.dropout(x, p=0.2, training=self.training)
@@ -92,4 +98,4 @@ class ResNet38(LogmelFrontend):
         x = F.dropout(x, p=0.2, training=self.training)
         x = self.conv_block_after1(x, pool_size=(1, 1), pool_type="avg")  # (batch, 2048, T/32, M/32)
         x = F.dropout(x, p=0.2, training=self.training)
-        return self.clip_head(torch.mean(x, dim=3))                 # mean over mel: (batch, 2048, T/32)
+        return torch.mean(x, dim=3)                                 # mean over mel: (batch, 2048, T/32)

@@ -1,16 +1,22 @@
 """Wavegram-Logmel-CNN: a learnt 1-D front end (the Wavegram) beside the log-mel, joined after the first block."""
+from __future__ import annotations
+
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..config import AudioConfig
-from ..frontend import LogmelFrontend, do_mixup, init_bn, init_layer
+from ..frontend import do_mixup, init_bn, init_layer
+from ..labels import AUDIOSET_CLASSES
+from .base import PannsModel
 from .blocks import ConvBlock, ConvPreWavBlock, build_cnn14_blocks, run_cnn14_blocks
 from .registry import register_model
 
 
 @register_model("Wavegram_Logmel_Cnn14")
-class WavegramLogmelCnn14(LogmelFrontend):
+class WavegramLogmelCnn14(PannsModel):
     """The published model concatenates the two branches only when their time axes agree (10-s clips).
 
     Here the Wavegram's time axis is cut or edge-padded to the log-mel's after `conv_block1`, so any
@@ -19,8 +25,8 @@ class WavegramLogmelCnn14(LogmelFrontend):
 
     embedding_size = 2048
 
-    def __init__(self, classes_num: int = 527, audio: AudioConfig = AudioConfig()):
-        super().__init__()
+    def __init__(self, classes_num: int = AUDIOSET_CLASSES, audio: Optional[AudioConfig] = None):
+        super().__init__(classes_num, audio)
         # Wavegram first: the official state dict lists pre_* before the front end.
         self.pre_conv0 = nn.Conv1d(1, 64, kernel_size=11, stride=5, padding=5, bias=False)
         self.pre_bn0 = nn.BatchNorm1d(64)
@@ -30,10 +36,10 @@ class WavegramLogmelCnn14(LogmelFrontend):
         self.pre_block4 = ConvBlock(4, 64)
         init_layer(self.pre_conv0)
         init_bn(self.pre_bn0)
-        self.build_frontend(audio)
+        self.build_frontend()
         self.conv_block1 = ConvBlock(1, 64)
         build_cnn14_blocks(self, first_in=128, start=2)
-        self.build_head(2048, classes_num)
+        self.build_head(2048)
 
     def wavegram(self, waveform: torch.Tensor) -> torch.Tensor:
         # waveform: (batch, samples)
@@ -44,7 +50,7 @@ class WavegramLogmelCnn14(LogmelFrontend):
         a = a.reshape(a.shape[0], -1, 32, a.shape[-1]).transpose(2, 3)    # (batch, 4, samples / 320, 32)
         return self.pre_block4(a, pool_size=(2, 1), pool_type="avg")      # (batch, 64, samples / 640, 32)
 
-    def forward(self, waveform: torch.Tensor, mixup_lambda=None) -> dict:
+    def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         a = self.wavegram(self.pad_short(waveform))  # (batch, 64, Tw, 32)
         x = self.logmel(waveform, mixup_lambda)    # (batch, 1, frames, mel); mixed in training
         if self.training and mixup_lambda is not None:
@@ -53,7 +59,7 @@ class WavegramLogmelCnn14(LogmelFrontend):
         x = torch.cat((x, _match_time(a, x.shape[2])), dim=1)      # (batch, 128, frames / 2, 32)
         x = F.dropout(x, p=0.2, training=self.training)
         x = run_cnn14_blocks(self, x, start=2)     # (batch, 2048, frames / 32, 2)
-        return self.clip_head(torch.mean(x, dim=3))  # mean over mel: (batch, 2048, frames / 32)
+        return torch.mean(x, dim=3)                # mean over mel: (batch, 2048, frames / 32)
 
 
 def _match_time(a: torch.Tensor, frames: int) -> torch.Tensor:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..errors import ConfigError
+
 
 def _help(text: str, **kw):
     return field(metadata={"help": text}, **kw)
@@ -18,8 +20,9 @@ class FitConfig:
     train: str = _help("packed training file (HDF5, from `python -m train pack`)")
     eval: str | None = _help("packed evaluation file; without one the run is not evaluated", default=None)
     arch: str = _help("registered model architecture", default="Cnn14")
-    init_from: str | None = _help("start from this general checkpoint (path or released name), its 527-class "
-                                  "head cut to the trained label set: fine-tuning", default=None)
+    init_from: str | None = _help("start from this general checkpoint (a released name, .pth path, owner/repo or "
+                                  "hf://owner/repo/file), its head cut to the trained label set: fine-tuning",
+                                  default=None)
     run_id: str | None = _help("name of the run (default: <arch>-<date>-<time>); needed with --resume", default=None)
     runs_dir: str = _help("checkpoints and config go to RUNS_DIR/RUN_ID", default="runs")
     results: str | None = _help("results root the dashboard reads (an empty string writes none)", default="results")
@@ -41,17 +44,17 @@ class FitConfig:
 
     def __post_init__(self):
         if self.batch_size < 1 or self.max_iterations < 0 or self.eval_every < 1:
-            raise ValueError("batch_size and eval_every must be positive, max_iterations non-negative")
+            raise ConfigError("batch_size and eval_every must be positive, max_iterations non-negative")
         if not 0.0 < self.data_fraction <= 1.0:
-            raise ValueError(f"data_fraction must be in (0, 1], got {self.data_fraction}")
+            raise ConfigError(f"data_fraction must be in (0, 1], got {self.data_fraction}")
         if self.mixup_alpha < 0:
-            raise ValueError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
+            raise ConfigError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
         from panns_core.models import list_models
 
         if self.arch not in list_models():
-            raise ValueError(f"unknown architecture {self.arch!r}; registered: {', '.join(list_models())}")
+            raise ConfigError(f"unknown architecture {self.arch!r}; registered: {', '.join(list_models())}")
         if self.resume and not self.run_id:
-            raise ValueError("--resume needs the --run-id of the run to continue")
+            raise ConfigError("--resume needs the --run-id of the run to continue")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -1,38 +1,24 @@
 """Scoring a model on a packed set, whatever label set each side has.
 
-A general 527-class checkpoint and a 65-class animal model are compared on the same clips and
-the same 65 classes: the model's outputs are *viewed* on the data's classes (columns picked by
-class id), never the other way round, so the score is always about the data's label set.
+A general AudioSet checkpoint and an animal model are compared on the same clips and the same
+classes: the model's outputs are *viewed* on the data's classes (`labels.view`, the same view the
+Tagger uses), never the other way round, so the score is always about the data's label set.
 """
 from __future__ import annotations
-
-import contextlib
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from panns_core.labels import LabelSet
-
+from ..device import autocast
+from ..labels import LabelSet, view
 from ..metrics import Scores, score
 
 
 def view_columns(model_labels: LabelSet, data_labels: LabelSet) -> list:
-    """For each data class, the model output that predicts it; ValueError if the model lacks one."""
-    position = {m: i for i, m in enumerate(model_labels.mids)}
-    lacking = [m for m in data_labels.mids if m not in position]
-    if lacking:
-        raise ValueError(f"a {model_labels.name} model cannot be scored on the {data_labels.name} set: "
-                         f"it has no output for {len(lacking)} of its classes (e.g. {lacking[0]})")
-    return [position[m] for m in data_labels.mids]
-
-
-def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast on GPUs that have it, fp16 otherwise; nothing on CPU."""
-    if not enabled or device.type != "cuda":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    """For each data class, the model output that predicts it (ConfigError if the model lacks one)."""
+    columns = view(model_labels, data_labels)
+    return list(range(len(model_labels))) if columns is None else columns
 
 
 @torch.no_grad()

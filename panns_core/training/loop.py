@@ -25,16 +25,16 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Subset
 
-from panns_core.checkpoints import check_state_dict, head_to_animal, load_checkpoint, read_checkpoint, save_checkpoint
-from panns_core.device import pick_device
-from panns_core.errors import CheckpointError
-from panns_core.labels import get_label_set
+from panns_core.checkpoints import check_state_dict, load_checkpoint, read_checkpoint, save_checkpoint
+from panns_core.device import autocast, pick_device
+from panns_core.errors import CheckpointError, ConfigError
+from panns_core.labels import LabelSet, get_label_set
 from panns_core.models import create_model
 
 from . import reporting
 from .config import FitConfig
 from .dataset import PackedDataset
-from .evaluation import autocast, evaluate
+from .evaluation import evaluate
 from .mixup import mix, mixup_lambdas
 from .sampler import BalancedSampler, ShuffleSampler
 
@@ -45,16 +45,21 @@ def step_rng(seed: int, rank: int, iteration: int) -> np.random.Generator:
     return np.random.default_rng([seed, rank, iteration])
 
 
-def start_from_general(model, source: str, labels) -> None:
-    """Fine-tuning: copy a general checkpoint's weights, its 527-row head cut to the trained classes."""
-    general, info = load_checkpoint(source)
-    if info["arch"] != model.arch_name:
-        raise CheckpointError(f"{source} holds a {info['arch']} model; this run trains {model.arch_name}")
-    if general.classes_num != model.classes_num:
-        if labels.name != "animal" or general.classes_num != 527:
-            raise CheckpointError(f"{source} predicts {general.classes_num} classes; cannot start a "
-                                  f"{labels.name} model ({model.classes_num} classes) from it")
-        head_to_animal(general)
+class RunExistsError(ConfigError, FileExistsError):
+    """The run folder already holds a checkpoint and --resume was not given."""
+
+
+def start_from_general(model, source: str, labels: LabelSet) -> None:
+    """Fine-tuning: copy a checkpoint's weights, its head cut to the trained classes (their trained rows)."""
+    loaded = load_checkpoint(source)
+    general = loaded.model
+    if loaded.arch != model.arch_name:
+        raise CheckpointError(f"{source} holds a {loaded.arch} model; this run trains {model.arch_name}")
+    try:
+        general.reset_head(labels, current=loaded.labels)
+    except ConfigError as e:
+        raise CheckpointError(f"cannot start a {labels.name} model ({len(labels)} classes) "
+                              f"from {source}: {e}") from None
     check_state_dict(model, general.state_dict(), source)
     model.load_state_dict(general.state_dict())
 
@@ -76,7 +81,7 @@ def fit(cfg: FitConfig) -> dict:
     run_dir = Path(cfg.runs_dir) / run_id
     checkpoint_path = run_dir / CHECKPOINT
     if not cfg.resume and checkpoint_path.exists():
-        raise FileExistsError(f"{run_dir} already holds a run: pass --resume to continue it, or another --run-id")
+        raise RunExistsError(f"{run_dir} already holds a run: pass --resume to continue it, or another --run-id")
 
     # ---- data: the sampler decides every batch; workers only read clips ----
     train_set = PackedDataset(cfg.train)
@@ -88,7 +93,7 @@ def fit(cfg: FitConfig) -> dict:
     targets = train_set.targets[clips]
     clips_per_step = cfg.batch_size * (2 if cfg.mixup_alpha > 0 else 1)  # mixup turns 2B clips into B
     if clips_per_step % world_size or (cfg.mixup_alpha > 0 and (clips_per_step // world_size) % 2):
-        raise ValueError(f"batch size {cfg.batch_size} does not split into mixup pairs over {world_size} processes")
+        raise ConfigError(f"batch size {cfg.batch_size} does not split into mixup pairs over {world_size} processes")
     if cfg.balanced:
         sampler = BalancedSampler(targets, clips_per_step, cfg.seed, rank, world_size)
         if master and sampler.missing_classes:
@@ -120,7 +125,7 @@ def fit(cfg: FitConfig) -> dict:
         saved_cfg = saved.get("config", {}).get("fit", {})
         conflicts = cfg.resume_conflicts(saved_cfg)
         if conflicts:
-            raise ValueError(f"cannot resume {run_dir} with other settings: " + "; ".join(conflicts))
+            raise ConfigError(f"cannot resume {run_dir} with other settings: " + "; ".join(conflicts))
         check_state_dict(model, saved["model"], str(checkpoint_path))
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])

@@ -2,12 +2,15 @@
 
 The loader delivers 2B clips; pair i is clips 2i and 2i+1 with weights lam and 1 - lam
 (lam ~ Beta(alpha, alpha)), and the model mixes its input the same way (`model(x, mixup_lambda=lam)`
-returns B outputs). The targets must be mixed with the very same weights, by `mix`.
+returns B outputs). The targets must be mixed with the very same weights and the very same
+function, `mix` (the front end's `do_mixup`, with its inputs checked).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from ..frontend import do_mixup
 
 
 def mixup_lambdas(batch: int, alpha: float, rng: np.random.Generator) -> torch.Tensor:
@@ -24,5 +27,4 @@ def mix(x: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:
     """Mix consecutive pairs along the first axis: (2B, ...) -> (B, ...)."""
     if x.shape[0] != lam.shape[0] or x.shape[0] % 2:
         raise ValueError(f"cannot mix {x.shape[0]} rows with {lam.shape[0]} weights")
-    lam = lam.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
-    return x[0::2] * lam[0::2] + x[1::2] * lam[1::2]
+    return do_mixup(x, lam)

@@ -21,7 +21,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from panns_core.config import AudioConfig
 from panns_core.errors import PannsError
+from panns_core.labels import label_set_for
 
 CLIP_SECONDS = 10
 INT16_SCALE = 32767.0  # PANNs stores float audio as round(x * 32767) and divides by the same
@@ -30,6 +32,14 @@ _GROW = 256  # rows added to the datasets at a time while writing
 
 class PackError(PannsError, ValueError):
     """A packed HDF5 file is missing, truncated, unfinished or not in the PANNs layout."""
+
+
+def _known_set_name(classes: int):
+    """A file written before packs recorded their label set: name it by its width, if that is a known set."""
+    try:
+        return label_set_for(classes).name
+    except KeyError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,12 @@ def _check(f: h5py.File, path: Path) -> PackInfo:
         raise PackError(f"{path}: audio_name, waveform and target disagree in length "
                         f"({len(names)}, {len(wave)}, {len(target)})")
     mids = json.loads(f.attrs["mids"]) if "mids" in f.attrs else None
-    label_set = f.attrs.get("label_set") or {527: "audioset", 65: "animal"}.get(target.shape[1])
+    label_set = f.attrs.get("label_set") or _known_set_name(target.shape[1])
     if mids is not None and len(mids) != target.shape[1]:
         raise PackError(f"{path}: {len(mids)} class ids for {target.shape[1]} target columns")
     return PackInfo(path=path, clips=len(wave), classes=target.shape[1], clip_samples=wave.shape[1],
-                    sample_rate=int(f.attrs.get("sample_rate", 32000)), label_set=label_set, mids=mids)
+                    sample_rate=int(f.attrs.get("sample_rate", AudioConfig.sample_rate)), label_set=label_set,
+                    mids=mids)
 
 
 class PackWriter:
@@ -90,7 +101,8 @@ class PackWriter:
     (or a kill) leaves it resumable. Rows are only counted once they are flushed with the count.
     """
 
-    def __init__(self, path, label_set: str, mids: list, sample_rate: int = 32000, flush_every: int = 32):
+    def __init__(self, path, label_set: str, mids: list, sample_rate: int = AudioConfig.sample_rate,
+                 flush_every: int = 32):
         self.path = Path(path)
         self.flush_every = flush_every
         self.clip_samples = sample_rate * CLIP_SECONDS
@@ -133,10 +145,10 @@ class PackWriter:
     def append(self, name: str, waveform: np.ndarray, target: np.ndarray) -> None:
         """Add one clip: float audio in [-1, 1] at the file's rate, any length (cut or zero-padded to 10 s)."""
         if name in self.names:
-            raise ValueError(f"{name} is already packed")
+            raise PackError(f"{name} is already packed")
         waveform = np.asarray(waveform, dtype=np.float32)
         if waveform.ndim != 1 or not waveform.size or not np.isfinite(waveform).all():
-            raise ValueError(f"{name}: waveform must be a non-empty finite 1-D array")
+            raise PackError(f"{name}: waveform must be a non-empty finite 1-D array")
         row = np.zeros(self.clip_samples, dtype=np.int16)
         clip = waveform[: self.clip_samples]
         row[: len(clip)] = np.round(np.clip(clip, -1.0, 1.0) * INT16_SCALE)

@@ -21,6 +21,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..errors import ConfigError
+
 _RECENT = 256  # states remembered; far more than any data loader prefetches
 
 
@@ -59,9 +61,9 @@ class _ResumableBatches:
 
     def __init__(self, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1):
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         if not 0 <= rank < world_size or batch_size % world_size:
-            raise ValueError(f"batch_size {batch_size} must split evenly over {world_size} ranks (rank {rank})")
+            raise ConfigError(f"batch_size {batch_size} must split evenly over {world_size} ranks (rank {rank})")
         self.batch_size, self.seed, self.rank, self.world_size = batch_size, seed, rank, world_size
         self.rng = np.random.default_rng(seed)
         self.batches = 0
@@ -102,9 +104,9 @@ class _ResumableBatches:
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("kind") != self.kind:
-            raise ValueError(f"sampler state is for a {state.get('kind')!r} sampler, not {self.kind!r}")
+            raise ConfigError(f"sampler state is for a {state.get('kind')!r} sampler, not {self.kind!r}")
         if state["batch_size"] != self.batch_size:
-            raise ValueError(f"sampler state was saved with batch size {state['batch_size']}, not {self.batch_size}")
+            raise ConfigError(f"sampler state was saved with batch size {state['batch_size']}, not {self.batch_size}")
         self.seed, self.batches = state["seed"], state["batches"]
         self.rng.bit_generator.state = state["rng"]
         self._restore_cycles(state)
@@ -127,7 +129,7 @@ class BalancedSampler(_ResumableBatches):
         self.visited_classes = np.array([k for k, m in enumerate(members) if len(m)], dtype=np.int64)
         self.missing_classes = [k for k, m in enumerate(members) if not len(m)]
         if not len(self.visited_classes):
-            raise ValueError("no class has any clip: nothing to sample")
+            raise ConfigError("no class has any clip: nothing to sample")
         self._class_cycle = _Cycle(self.visited_classes)
         self._clip_cycles = {int(k): _Cycle(members[k]) for k in self.visited_classes}
 
@@ -142,7 +144,7 @@ class BalancedSampler(_ResumableBatches):
         self._class_cycle.restore(state["classes"])
         saved = {int(k): (seed, pos) for k, seed, pos in state["clips"]}
         if set(saved) != set(self._clip_cycles):
-            raise ValueError("sampler state was saved on data with other classes present")
+            raise ConfigError("sampler state was saved on data with other classes present")
         for k, cycle in self._clip_cycles.items():
             cycle.restore(saved[k])
 
@@ -155,7 +157,7 @@ class ShuffleSampler(_ResumableBatches):
     def __init__(self, clips: int, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1):
         super().__init__(batch_size, seed, rank, world_size)
         if clips < 1:
-            raise ValueError("no clips: nothing to sample")
+            raise ConfigError("no clips: nothing to sample")
         self.clips = clips
         self._cycle = _Cycle(np.arange(clips))
 
@@ -167,5 +169,5 @@ class ShuffleSampler(_ResumableBatches):
 
     def _restore_cycles(self, state: dict) -> None:
         if state["clips_total"] != self.clips:
-            raise ValueError(f"sampler state was saved on {state['clips_total']} clips, not {self.clips}")
+            raise ConfigError(f"sampler state was saved on {state['clips_total']} clips, not {self.clips}")
         self._cycle.restore(state["clips"])
