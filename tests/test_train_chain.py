@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from panns_core.labels import ANIMAL
-from panns_core.results import load_run
+from panns_core.results import eval_set_record, load_run
 from train.__main__ import main
 from train.segments import read_split
 
@@ -91,6 +91,8 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
     ours = load_run(results / "ours")
     assert ours.info.kind == "evaluate" and ours.info.trained_on == "animal" and ours.info.iterations == 2
     assert ours.info.metrics["mAP"] == pytest.approx(run.info.metrics["mAP"], abs=1e-6)  # same weights, same clips
+    # Both runs record the same evaluation set: the pack's name, its 4 clips and a digest of their names.
+    assert run.info.eval_set == ours.info.eval_set == eval_set_record("train.h5", [f"Y{y}.wav" for y in SAMPLES])
 
     general = official_checkpoint("MobileNetV1")
     assert main(["evaluate", "--checkpoint", str(general), "--eval", str(packed), "--run-id", "general",
@@ -99,3 +101,4 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
     assert viewed.info.trained_on == "audioset" and viewed.info.label_set == "animal"
     assert list(viewed.classwise["index"]) == list(range(72, 137))
     assert viewed.info.metrics["classes_scored"] == 8
+    assert viewed.info.eval_set["clips"] == 4 and viewed.info.eval_set["digest"] == ours.info.eval_set["digest"]

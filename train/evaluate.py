@@ -72,7 +72,7 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
         curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
         hardware_text=reporting.hardware(device, 1, use_amp), notes=cfg.notes,
         display_name=f"{loaded.arch} ({model_labels.name} model"
-        + (f", viewed on {data_labels.name})" if general else ")"))
+        + (f", viewed on {data_labels.name})" if general else ")"), eval_pack=data)
     return {"run_id": run_id, "results": path, "scores": scores, "labels": data_labels}
 
 

@@ -176,7 +176,7 @@ def fit(cfg: FitConfig) -> dict:
                                 checkpoint=str(checkpoint_path), iterations=iteration, settings=settings,
                                 scores=last_scores, classwise=history["classwise"], curve=history["curve"],
                                 hardware_text=hardware, notes=cfg.notes,
-                                display_name=f"{cfg.arch} trained on {labels.name} clips")
+                                display_name=f"{cfg.arch} trained on {labels.name} clips", eval_pack=eval_set)
             evaluated_at = iteration
             tick = time.time()  # the step timing below leaves evaluation out
         if ddp:

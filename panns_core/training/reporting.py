@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import platform
+from pathlib import Path
 
 import pandas as pd
 import torch
 
 from panns_core.labels import LabelSet
-from panns_core.results import RunInfo, write_run
+from panns_core.results import RunInfo, eval_set_record, write_run
 
 from ..metrics import Scores
 
@@ -49,11 +50,17 @@ def hardware(device: torch.device, world_size: int = 1, amp: bool = False) -> st
 
 def write(root, *, run_id: str, kind: str, model: str, trained_on: str, labels: LabelSet, data: dict,
           checkpoint: str | None, iterations: int | None, settings: dict, scores: Scores | None,
-          classwise: list, curve: list, hardware_text: str, notes: str = "", display_name: str = ""):
-    """Write (or replace) the run folder <root>/<run_id>; return its path."""
+          classwise: list, curve: list, hardware_text: str, notes: str = "", display_name: str = "",
+          eval_pack=None):
+    """Write (or replace) the run folder <root>/<run_id>; return its path.
+
+    `eval_pack` (a PackedDataset) is recorded as the run's evaluation set (file name, clip count and
+    a digest of its clip names), so the dashboard compares runs only on the same clips."""
+    eval_set = {} if eval_pack is None else eval_set_record(Path(eval_pack.info.path).name, eval_pack.audio_names)
     info = RunInfo(run_id=run_id, kind=kind, status="measured", model=model, display_name=display_name,
                    trained_on=trained_on, label_set=labels.name, data=data, checkpoint=checkpoint,
                    iterations=iterations, hardware=hardware_text, settings=settings,
-                   metrics=metrics_of(scores, labels) if scores is not None else {}, notes=notes)
+                   metrics=metrics_of(scores, labels) if scores is not None else {}, notes=notes,
+                   eval_set=eval_set)
     return write_run(root, info, pd.DataFrame(classwise) if classwise else None,
                      pd.DataFrame(curve) if curve else None, overwrite=True)
