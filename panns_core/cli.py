@@ -60,9 +60,10 @@ def tag(args) -> int:
         for path in tqdm(files, desc="tagging", unit="file", disable=args.quiet):
             try:
                 result = tagger.predict_file(path)
-            except PannsError as e:  # one bad file must not lose the others
+            except PannsError as e:  # one bad file must not lose the others, nor pass unnoticed
                 failures += 1
                 writer.writerow({"file": str(path), "error": str(e)})
+                print(f"error: {e}", file=sys.stderr)
                 continue
             per_window = args.rows == "window" or (args.rows == "auto" and len(result.window_starts) > 1)
             writer.writerows(result_rows(path, result, args.top, per_window))
@@ -71,7 +72,7 @@ def tag(args) -> int:
             out.close()
     if failures:
         print(f"{failures} of {len(files)} files could not be tagged (see the error column)", file=sys.stderr)
-    return 1 if failures == len(files) else 0  # some tags written counts as success; none does not
+    return 1 if failures else 0  # the rows it could are written; any file that failed fails the command
 
 
 def download_cmd(args) -> int:

@@ -210,7 +210,7 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     proc = subprocess.run([sys.executable, "-m", "panns_core", "tag", str(folder), "--model",
                            str(official_checkpoint("MobileNetV1")), "--csv", str(out), "--top", "3", "--quiet"],
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # the rows it could are written, and the one failure fails the command
     rows = list(csv.DictReader(open(out)))
     by_file = {}
     for row in rows:
