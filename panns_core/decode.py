@@ -103,10 +103,12 @@ def _soundfile_source(path: Path) -> Optional[AudioSource]:
     rate = check_rate(rate, path.name)
 
     def blocks() -> Iterator[np.ndarray]:
-        seen = 0
+        # Not SoundFile.blocks(): it ignores short reads and pads the last block with uninitialised memory
+        # when a file holds fewer frames than its header says (a streamed MP3 gave NaN "samples" that way).
+        seen, size = 0, block_frames(rate, channels)
         try:
             with sf.SoundFile(str(path)) as handle:
-                for block in handle.blocks(blocksize=block_frames(rate, channels), dtype="float32", always_2d=True):
+                while len(block := handle.read(size, dtype="float32", always_2d=True)):
                     seen += len(block)
                     yield block
         except sf.LibsndfileError as e:
