@@ -27,6 +27,8 @@ def to_float_mono(waveform, what: str = "waveform") -> np.ndarray:
     if x.dtype.kind == "b":
         raise AudioError(f"{what} has dtype {x.dtype}; expected float or integer PCM samples")
     x = pcm_to_float(x, what)
+    if x.size == 0:  # before downmixing: the mean of a (0, channels) array would be a NaN "sample"
+        raise AudioError(f"{what} is empty (0 samples)")
     if x.ndim == 2:
         x = x.mean(axis=0 if x.shape[0] < x.shape[1] else 1)
     elif x.ndim != 1:
@@ -71,8 +73,6 @@ def prepare_waveform(waveform, sample_rate: int, target_rate: int = 32000, what:
     if x.ndim == 2 and x.dtype.kind == "f":  # find NaN/inf before downmixing: +inf and -inf would mix to NaN
         check_finite(x if x.shape[0] >= x.shape[1] else x.T, what, sample_rate)
     x = to_float_mono(x, what)
-    if x.size == 0:
-        raise AudioError(f"{what} is empty (0 samples)")
     check_finite(x, what, sample_rate)
     return resample(x, sample_rate, target_rate)
 
