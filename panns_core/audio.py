@@ -23,10 +23,7 @@ def to_float_mono(waveform, what: str = "waveform") -> np.ndarray:
 
     For 2-D input the shorter axis is taken as channels (clips are longer than they are wide).
     """
-    x = np.asarray(waveform)
-    if x.dtype.kind == "b":
-        raise AudioError(f"{what} has dtype {x.dtype}; expected float or integer PCM samples")
-    x = pcm_to_float(x, what)
+    x = pcm_to_float(np.asarray(waveform), what)
     if x.size == 0:  # before downmixing: the mean of a (0, channels) array would be a NaN "sample"
         raise AudioError(f"{what} is empty (0 samples)")
     if x.ndim == 2:

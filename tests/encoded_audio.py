@@ -58,6 +58,6 @@ def encode(path: Path, wave: np.ndarray, rate: int, streamed: bool = False, bit_
 
 def tone(seconds: float, rate: int, channels: int = 1, freq: float = 440.0, amplitude: float = 0.3) -> np.ndarray:
     """(samples, channels) sine, each channel a little higher than the last."""
-    t = np.arange(int(round(seconds * rate))) / rate
+    t = np.arange(round(seconds * rate)) / rate
     return np.stack([amplitude * np.sin(2 * np.pi * freq * (1 + c / 10) * t) for c in range(channels)], 1).astype(
         np.float32)

@@ -11,5 +11,5 @@ if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ffmpeg >/dev/null
   fi
 fi
-python -c "import panns_core, gradio, streamlit, playwright, pytest" 2>/dev/null || python -m pip install -q -r requirements.txt
+python -c "import panns_core, av, gradio, streamlit, playwright, pytest, hypothesis" 2>/dev/null || python -m pip install -q -r requirements-dev.txt
 exec python -m pytest "$@"

@@ -13,10 +13,9 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-
 from encoded_audio import encode, tone
-from panns_core import AudioError, Tagger
-from panns_core import decode
+
+from panns_core import AudioError, Tagger, decode
 from panns_core.audio import audio_info, load_audio, stream_audio
 
 
@@ -28,7 +27,7 @@ def tagger(official_checkpoint):
 def strength_at(x: np.ndarray, hz: float, rate: int = 32000) -> float:
     """Spectral magnitude at `hz` relative to the strongest component (1.0: the loudest tone)."""
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    return spectrum[int(round(hz * len(x) / rate))] / spectrum.max()
+    return spectrum[round(hz * len(x) / rate)] / spectrum.max()
 
 
 # ------------------------------------------------------------------------------------------ headers
@@ -52,7 +51,7 @@ def test_implausible_rates_are_refused_before_any_resampling(tmp_path, tagger):
     data = bytearray(low.read_bytes())
     data[24:32] = struct.pack("<II", 1, 4)  # 1 Hz: 100 samples would become 3.2 million at 32 kHz
     low.write_bytes(bytes(data))
-    with pytest.raises(AudioError, match="one_hertz.wav: the sample rate must be .* between 1000 and 2000000, got 1"):
+    with pytest.raises(AudioError, match=r"one_hertz\.wav: the sample rate must be .* between 1000 and 2000000, got 1"):
         load_audio(low)
     for rate in (1, 999, 4e9, -8000, float("nan")):
         with pytest.raises(AudioError, match="sample rate"):
@@ -80,7 +79,7 @@ def test_a_video_container_without_audio_is_refused(tmp_path):
             frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 40, np.uint8), format="rgb24")
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-    with pytest.raises(AudioError, match="silent_film.webm has no audio stream"):
+    with pytest.raises(AudioError, match=r"silent_film\.webm has no audio stream"):
         load_audio(path)
 
 
@@ -106,7 +105,7 @@ def test_nan_and_inf_are_reported_where_they_are(tmp_path, tagger):
 
 def test_huge_amplitudes_never_become_scores(tmp_path, tagger):
     loud = tone(2, 32000)[:, 0] * 1e18
-    with pytest.raises(AudioError, match=r"waveform 0: the model's scores .* not finite; its samples reach 3e\+17.*normalise"):
+    with pytest.raises(AudioError, match=r"waveform 0: the model's scores .* not finite; its samples reach 3e\+17"):
         tagger.predict(loud, 32000)
     path = tmp_path / "loud.wav"
     sf.write(path, loud, 32000, subtype="FLOAT")
@@ -128,7 +127,8 @@ def test_cli_writes_the_rows_it_can_and_fails_naming_the_bad_clip(tmp_path, offi
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert "b_loud.wav: the model's scores" in proc.stderr and "Traceback" not in proc.stderr
-    rows = {row["file"].rsplit("/", 1)[1]: row for row in csv.DictReader(open(out))}
+    with open(out, newline="") as f:
+        rows = {row["file"].rsplit("/", 1)[1]: row for row in csv.DictReader(f)}
     assert rows["a_good.wav"]["error"] == "" and 0 < float(rows["a_good.wav"]["score_1"]) <= 1
     assert rows["b_loud.wav"]["score_1"] == "" and "not finite" in rows["b_loud.wav"]["error"]
     assert "nan" not in out.read_text().lower()

@@ -10,10 +10,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from encoded_audio import FORMATS, encode, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from encoded_audio import FORMATS, encode, tone
 from panns_core import AudioError, PannsError, Tagger
 from panns_core.decode import MIN_SAMPLE_RATE
 
@@ -70,7 +70,7 @@ BAD_RATES = [0, 1, 999, 44100.5, 4e9, -16000, float("nan"), float("inf")]
 
 @st.composite
 def waveforms(draw):
-    rate = draw(st.sampled_from(GOOD_RATES) | st.sampled_from(BAD_RATES))
+    rate = draw(st.sampled_from(GOOD_RATES * 3 + BAD_RATES))  # mostly valid: the model must see most examples
     channels = draw(st.integers(1, 3))
     seconds = draw(st.sampled_from([0.0, 0.01, 0.3, 1.0, 1.5]))
     length = int(seconds * (rate if rate in GOOD_RATES else 16000))
@@ -80,7 +80,7 @@ def waveforms(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     wave = rng.uniform(-1, 1, (length, channels)) * amplitude
     poison = None
-    if dtype != "int16" and length and draw(st.booleans()):
+    if dtype != "int16" and length and draw(st.integers(0, 3)) == 0:
         poison = (draw(st.integers(0, length - 1)), draw(st.integers(0, channels - 1)),
                   draw(st.sampled_from([np.nan, np.inf, -np.inf])))
         wave[poison[0], poison[1]] = poison[2]
@@ -96,7 +96,7 @@ def waveforms(draw):
     return wave, rate, amplitude, poison
 
 
-@PROPERTY_SETTINGS
+@settings(PROPERTY_SETTINGS, max_examples=60)  # cheap examples: more of them, to meet every amplitude
 @given(case=waveforms())
 def test_any_waveform_gives_finite_scores_or_a_package_error(tagger, case):
     wave, rate, amplitude, poison = case
@@ -156,7 +156,7 @@ def damage(data: bytes, how) -> bytes:
 
 
 @PROPERTY_SETTINGS
-@given(name=st.sampled_from(sorted(FORMATS) + ["float.wav"]), how=DAMAGE)
+@given(name=st.sampled_from([*sorted(FORMATS), "float.wav"]), how=DAMAGE)
 def test_any_damaged_file_gives_finite_scores_or_a_package_error(tagger, recordings, tmp_path_factory, name, how):
     suffix = name.rsplit(".", 1)[-1]
     path = tmp_path_factory.mktemp("damaged") / f"damaged.{suffix}"
