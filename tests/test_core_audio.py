@@ -116,6 +116,7 @@ def test_huge_amplitudes_never_become_scores(tmp_path, tagger):
         tagger.predict_batch([tone(2, 32000)[:, 0], loud], 32000)
 
 
+@pytest.mark.slow  # a subprocess: imports torch and loads the model again
 def test_cli_writes_the_rows_it_can_and_fails_naming_the_bad_clip(tmp_path, official_checkpoint):
     folder = tmp_path / "clips"
     folder.mkdir()
