@@ -95,7 +95,7 @@ def _soundfile_source(path: Path) -> Optional[AudioSource]:
 
     try:
         with sf.SoundFile(str(path)) as handle:
-            rate, channels, frames = handle.samplerate, handle.channels, handle.frames
+            rate, channels, frames, container = handle.samplerate, handle.channels, handle.frames, handle.format
     except Exception:  # libsndfile refuses anything it does not know; PyAV gets its chance
         return None
     if not 0 < frames < 1 << 62:  # streamed FLAC: libsndfile reports "unknown" as 2**63 - 1 and cannot seek
@@ -114,7 +114,8 @@ def _soundfile_source(path: Path) -> Optional[AudioSource]:
         except sf.LibsndfileError as e:
             raise _corrupt(path.name, seen / rate, e) from None
 
-    return AudioSource(path.name, rate, channels, frames / rate, blocks, "soundfile")
+    declared = None if container == "MP3" else frames / rate  # an MP3 length may be a bitrate estimate: count
+    return AudioSource(path.name, rate, channels, declared, blocks, "soundfile")
 
 
 # ------------------------------------------------------------------------------------------------ PyAV
