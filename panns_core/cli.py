@@ -54,9 +54,10 @@ def tag(args) -> int:
         for path in tqdm(files, desc="tagging", unit="file", disable=args.quiet):
             try:
                 result = tagger.predict_file(path)
-            except PannsError as e:  # one bad file must not lose the others
+            except PannsError as e:  # one bad file must not lose the others, nor pass unnoticed
                 failures += 1
                 writer.writerow({"file": str(path), "error": str(e)})
+                print(f"error: {e}", file=sys.stderr)
                 continue
             per_window = args.rows == "window" or (args.rows == "auto" and len(result.window_starts) > 1)
             writer.writerows(result_rows(path, result, args.top, per_window))

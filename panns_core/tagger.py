@@ -13,10 +13,10 @@ from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .audio import prepare_waveform, stream_audio
+from .audio import check_length, prepare_waveform, stream_audio
 from .checkpoints import LoadedCheckpoint, load_checkpoint
 from .device import autocast, pick_device
-from .errors import AudioError, ConfigError
+from .errors import AudioError, ConfigError, PannsError
 from .labels import LabelSet, get_label_set, labels_for_head, view
 from .ontology import make_consistent
 
@@ -148,13 +148,14 @@ class Tagger:
         clips = [prepare_waveform(w, sample_rate, self.sample_rate, what=f"waveform {i}")
                  for i, w in enumerate(waveforms)]
         self._check_length(max(len(c) for c in clips) / self.sample_rate, "waveform")
-        results = self._run([(i, iter([c])) for i, c in enumerate(clips)])
+        results = self._run([(i, iter([c])) for i, c in enumerate(clips)],
+                            names=[f"waveform {i}" for i in range(len(clips))])
         return [results[i] for i in range(len(clips))]
 
     def predict_file(self, path) -> TaggingResult:
         """Decode (any format), resample, downmix and tag a file, streaming long ones."""
         stream = stream_audio(path, self.sample_rate, max_seconds=self.max_seconds)
-        result = self._run([(0, stream)])[0]
+        result = self._run([(0, stream)], names=[str(path)])[0]
         result.source = str(path)
         return result
 
@@ -165,8 +166,7 @@ class Tagger:
 
     # ---------------------------------------------------------------- internals
     def _check_length(self, seconds: float, what: str):
-        if self.max_seconds is not None and seconds > self.max_seconds:
-            raise AudioError(f"{what} lasts {seconds:.0f} s, longer than the {self.max_seconds:.0f} s limit")
+        check_length(seconds, self.max_seconds, what)
 
     def _windows(self, blocks: Iterable[np.ndarray]) -> Iterator[Tuple[int, np.ndarray, int]]:
         """(start, window, total_so_far) over a stream of blocks; the last window is aligned to the end.
@@ -204,13 +204,17 @@ class Tagger:
         frames = frames.float().cpu().numpy() if frames is not None else [None] * len(batch)
         return scores.cpu().numpy(), out["embedding"].float().cpu().numpy(), frames
 
-    def _run(self, streams) -> dict:
-        """Run every window of every (clip_id, blocks) stream, batching equal-length windows."""
+    def _run(self, streams, names: Sequence[str]) -> dict:
+        """Run every window of every (clip_id, blocks) stream, batching equal-length windows.
+
+        `names[clip_id]` names the clip in errors.
+        """
         accs, totals, pending = {}, {}, []
 
         def flush():
             if pending:
                 scores, embeddings, frames = self._forward([w for _, _, w in pending])
+                self._check_finite_outputs(pending, names, scores, embeddings, frames)
                 for (cid, start, _), s, e, f in zip(pending, scores, embeddings, frames):
                     accs[cid].add(start, s, e, f)
                 pending.clear()
@@ -224,6 +228,21 @@ class Tagger:
                 totals[cid] = total
         flush()
         return {cid: self._result(acc, totals.get(cid, 0)) for cid, acc in accs.items()}
+
+    def _check_finite_outputs(self, pending, names, scores, embeddings, frames):
+        """A NaN must never become a score: name the clip and window, and say what in the audio caused it."""
+        finite = np.isfinite(scores).all(axis=1) & np.isfinite(embeddings).all(axis=1)
+        if frames[0] is not None:
+            finite &= np.isfinite(frames).all(axis=(1, 2))
+        if finite.all():
+            return
+        cid, start, window = pending[int(np.argmin(finite))]
+        peak = float(np.max(np.abs(window)))
+        cause = (f"its samples reach {peak:.3g}, far outside [-1, 1]: normalise the audio and try again" if peak > 1
+                 else "the audio there is ordinary, so the model or its checkpoint is broken: try another")
+        error = AudioError if peak > 1 else PannsError
+        raise error(f"{names[cid]}: the model's scores for the window at {start / self.sample_rate:.2f} s are "
+                         f"not finite; {cause}")
 
     def _result(self, acc: _Accumulator, total: int) -> TaggingResult:
         if not acc.scores:
