@@ -27,7 +27,7 @@ BARK, CAT = "/m/05tny_", "/m/01yrx"  # the classes planted_mobilenet makes win (
 
 def make_state(checkpoint: Path, *extra: str, arch: str | None = "MobileNetV1") -> DemoState:
     config = parse_config(["--checkpoint", str(checkpoint), *(["--model", arch] if arch else []), *extra])
-    return DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
+    return DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
 
 
 @pytest.fixture(scope="module")
