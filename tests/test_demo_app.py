@@ -33,7 +33,7 @@ def serve_demo(args, cache_dir: Path, ready_within: float = 180):
 @pytest.fixture(scope="module")
 def server(planted_mobilenet, shared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo_server")
-    args = ["--checkpoint", planted_mobilenet, "--model", "MobileNetV1", "--max-seconds", "30",
+    args = ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--max-seconds", "30",
             "--examples", shared_dir / "audio" / "audioset_samples"]
     with serve_demo(args, root / "cache") as running:
         yield running
@@ -53,16 +53,19 @@ def dog(shared_dir):
 
 
 def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
-    labels, ontology, spectrogram, timeline, csv_path, summary = client.predict(
-        handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, api_name="/analyse")
+    labels, ontology, spectrogram, timeline, csv_path, segments, segments_csv, comparison, table, summary = \
+        client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False,
+                       api_name="/analyse")
     assert labels["label"] == "Bark"
     assert [c["label"] for c in labels["confidences"]] == ["Bark", "Cat"]
     assert "Animal > Domestic animals, pets > Dog > Bark" in ontology
     table = pd.read_csv(csv_path)
     assert len(table) == 65 and set(table["mid"]) == set(ANIMAL.mids) and table["mid"][0] == "/m/05tny_"
-    assert spectrogram["type"] == "matplotlib" and spectrogram["plot"].startswith("data:image/")
+    assert Path(spectrogram).suffix == ".png" and Path(spectrogram).stat().st_size > 1000
+    assert segments["data"] == [] and segments_csv is None and comparison == ""  # a 5-s clip, no compare
     assert {row[1] for row in timeline["data"]} == {"Bark", "Cat"}  # the classes that reach the threshold
     assert "MobileNetV1" in summary and "cpu" in summary
+    assert "no per-class figure" in ontology  # a checkpoint with no run of its own in results/
 
 
 def test_only_the_analysis_is_an_api_endpoint(client):
