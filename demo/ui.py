@@ -59,6 +59,9 @@ class DemoState:
         except PannsError as exc:
             self.failures[key] = failure_message(choice, exc)
             raise
+        except Exception as exc:  # a loader bug: remembered for the page too, raised with its traceback
+            self.failures[key] = f"{type(exc).__name__}: {exc} (a bug in the loader; please report it)"
+            raise
         self.failures.pop(key, None)
         return tagger
 
