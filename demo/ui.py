@@ -119,6 +119,11 @@ def clear_results():
     return (None,) * RESULT_COUNT
 
 
+def short_name(choice: ModelChoice) -> str:
+    """The picker's label without its note: a released name, or a checkpoint's file name."""
+    return choice.label.split(" (")[0]
+
+
 def compare_order(state: DemoState) -> list[str]:
     """Compare-mode keys with the already loaded models first, so that with fewer loaded-model slots
     than compared models each run loads as few as it can (LRU would otherwise reload every one)."""
@@ -132,7 +137,7 @@ def run_compare(state: DemoState, wave, sample_rate: int, top_k: int, threshold:
         tagger = state.tagger(key)
         return tagger, state.trust(key, tagger)
 
-    answers = {key: answer(key, state.choice(key).label, load, wave, sample_rate, top_k, threshold)
+    answers = {key: answer(key, short_name(state.choice(key)), load, wave, sample_rate, top_k, threshold)
                for key in compare_order(state)}
     ordered = [answers[k] for k in state.compare_keys]
     return comparison_markdown(ordered, threshold), comparison_frame(ordered)
@@ -192,7 +197,7 @@ def example_path(clip: Path) -> str:
 
 
 def compare_label(state: DemoState) -> str:
-    names = ", ".join(state.choice(k).label.split(" (")[0] for k in state.compare_keys)
+    names = ", ".join(short_name(state.choice(k)) for k in state.compare_keys)
     return f"Compare models ({names})"
 
 

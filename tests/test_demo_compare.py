@@ -67,7 +67,7 @@ def test_compare_answers_side_by_side_with_each_models_ap_and_an_unavailable_one
     out = make_predict(state)(str(EXAMPLES / "dog_bark.ogg"), local_key(state), 3, 0.5, True)
     comparison, table = out[7], out[8]
     header = comparison.splitlines()[0]
-    assert header.startswith("| # | MobileNetV1 (PANNs general") and "ResNet38" in header and "animal_mobilenet.pth" in header
+    assert header == "| # | MobileNetV1 | ResNet38 | animal_mobilenet.pth |"
     # the planted checkpoint: Bark and Cat with its own run's AP (Cat's low AP flagged)
     own = table[table["model"].str.startswith("animal_mobilenet.pth")]
     assert own[["class", "ap", "less_reliable"]].values.tolist() == [["Bark", 0.91, False], ["Cat", 0.12, True]]
