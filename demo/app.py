@@ -42,7 +42,7 @@ def prepare_first_model(state, fetch_allowed: bool) -> None:
         state.cache.get(choice)
     except PannsError as exc:
         message = failure_message(choice, exc)
-    except Exception as exc:  # a bug, not the user's doing: its traceback, and the app still serves
+    except Exception as exc:  # noqa: BLE001 -- a bug, not the user's doing: its traceback, and the app still serves
         traceback.print_exc()
         message = f"{type(exc).__name__}: {exc} (a bug in the loader; please report it)"
     else:

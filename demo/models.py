@@ -13,8 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from panns_core import Tagger
-from panns_core import checkpoints
+from panns_core import Tagger, checkpoints
 from panns_core.checkpoints import HUB_DEFAULT_FILE
 from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message
 from panns_core.errors import PannsError, WeightsUnavailableError

@@ -22,9 +22,17 @@ from .compare import answer, comparison_frame, comparison_markdown
 from .config import DemoConfig
 from .examples import find_examples
 from .gpu import on_gpu
-from .models import (ModelChoice, TaggerCache, can_fetch, compare_keys, failure_message, fetch, how_to_get,
-                     is_ready)
-from .trust import AP_MEANING, LOW_AP, NO_TRUST, ModelTrust, TrustIndex
+from .models import (
+    ModelChoice,
+    TaggerCache,
+    can_fetch,
+    compare_keys,
+    failure_message,
+    fetch,
+    how_to_get,
+    is_ready,
+)
+from .trust import AP_MEANING, LOW_AP, ModelTrust, TrustIndex
 
 CSV_KEEP_SECONDS = 3600  # score files older than this are removed when the next one is written
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
+from servers import free_port, running_server
 
 from panns_core.labels import ANIMAL
-from servers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each module starts a server and loads a model

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 from playwright.sync_api import expect, sync_playwright
-
 from servers import launch_chromium
 from test_demo_app import compare_args, serve_demo
 

@@ -8,11 +8,11 @@ import os
 import shutil
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
 
-import gradio as gr
 from demo.config import parse_config
 from demo.models import list_choices
 from demo.ui import DemoState, make_predict

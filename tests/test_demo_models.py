@@ -1,7 +1,15 @@
 """The model picker: which checkpoints it offers, when each is ready, and what it says when one is not."""
 import pytest
 
-from demo.models import DemoConfigError, ModelChoice, compare_keys, fetch, how_to_get, is_ready, list_choices
+from demo.models import (
+    DemoConfigError,
+    ModelChoice,
+    compare_keys,
+    fetch,
+    how_to_get,
+    is_ready,
+    list_choices,
+)
 from panns_core.errors import CheckpointError, PannsError, WeightsUnavailableError
 from panns_core.weights import PRETRAINED
 

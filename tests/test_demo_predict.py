@@ -8,12 +8,12 @@ import re
 import threading
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 
-import gradio as gr
 from demo.analysis import MAX_TIMELINE_WINDOWS, analyse, analyse_wave
 from demo.config import parse_config
 from demo.models import TaggerCache, list_choices

@@ -5,7 +5,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from demo.compare import ModelAnswer, answer, comparison_frame, comparison_markdown, disagreements
+from demo.compare import (
+    ModelAnswer,
+    answer,
+    comparison_frame,
+    comparison_markdown,
+    disagreements,
+)
 from demo.trust import LOW_AP, NO_FIGURE, ClassTrust, ModelTrust, TrustIndex, trust_cell
 from panns_core.errors import CheckpointError
 from panns_core.results import RunInfo, write_run
@@ -63,7 +69,7 @@ def test_a_trained_checkpoint_shows_its_own_runs_latest_ap(tmp_path):
     weights.parent.mkdir(parents=True)
     weights.write_bytes(b"x")
     results = tmp_path / "results"
-    table = pd.concat([classwise(1000, {BARK: 0.2, CAT: 0.1}), classwise(2000, {BARK: 0.8, CAT: 0.25})])
+    table = pd.concat([classwise(2000, {BARK: 0.8, CAT: 0.25}), classwise(1000, {BARK: 0.2, CAT: 0.1})])
     measured(results, "pets-1", str(weights), table)
     measured(results, "other", str(tmp_path / "elsewhere.pth"), classwise(5, {BARK: 0.99}))
     index = TrustIndex(results)

@@ -1,6 +1,7 @@
 """The demo's overhead: request-to-answer through gradio_client vs the bare model forward, same clip, one run.
 
-    python tests/bench/bench_demo.py [--arch Cnn14] [--repeats 7]
+    python tests/bench/bench_demo.py [--arch Cnn14] [--repeats 7] [--labels-pass-only]
+    python tests/bench/bench_demo.py --compare      # peak memory of a three-model compare
 
 Writes a random-weight checkpoint in the official format (the forward costs the same as with the
 released weights, and nothing is downloaded), starts `python demo/app.py` on it, and then, in
@@ -10,6 +11,11 @@ the same 10-s clip in this process. Prints medians side by side, and the server'
 By default the app's answer includes its timeline pass (2-s windows every 0.5 s, about 1.3x the
 forward again for CNN14); --labels-pass-only draws the timeline from the labels' own window instead,
 which leaves only the app's plumbing in the difference.
+
+--compare measures memory instead: random-weight files of the real Cnn14, ResNet38 and
+Wavegram_Logmel_Cnn14 under their released names in a cache folder (stamped verified, as a
+deployer's hand-placed files), the app started with its defaults, then one compare-mode request
+(all three models loaded and run on a 10-s clip); prints the server's peak RSS and its RSS at rest.
 """
 import argparse
 import statistics
@@ -26,11 +32,39 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from conftest import SHARED, write_official_checkpoint  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 from test_demo_app import peak_rss_mb, serve_demo  # noqa: E402
+from test_demo_compare import released_cache  # noqa: E402
 
 from panns_core.audio import load_audio  # noqa: E402
 from panns_core.checkpoints import load_checkpoint  # noqa: E402
 
 CLIP = SHARED / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"  # 10.0 s, 32 kHz
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def compare_memory() -> None:
+    archs = ("Cnn14", "ResNet38", "Wavegram_Logmel_Cnn14")
+    with tempfile.TemporaryDirectory() as tmp:
+        made = {a: write_official_checkpoint(Path(tmp) / f"{a}.pth", a) for a in archs}
+        cache = released_cache(Path(tmp) / "cache", made)
+        with serve_demo(["--no-fetch"], cache) as (url, proc, _):
+            client = Client(url, verbose=False)
+            at_start = rss_mb(proc.pid)  # the first model is loaded at start
+            start = time.perf_counter()
+            out = client.predict(handle_file(str(CLIP)), "Cnn14", 5, 0.1, True, api_name="/analyse")
+            seconds = time.perf_counter() - start
+            models = sorted({row[0] for row in out[8]["data"]})
+            peak, after = peak_rss_mb(proc.pid), rss_mb(proc.pid)
+    print(f"three-model compare ({', '.join(models)}), 10-s clip, max_loaded 3 (default):")
+    print(f"  server RSS at start (Cnn14 loaded): {at_start:6.0f} MB")
+    print(f"  server RSS after the compare:       {after:6.0f} MB")
+    print(f"  server peak RSS:                    {peak:6.0f} MB")
+    print(f"  first compare request (three loads + three passes + timeline): {seconds:.1f} s")
 
 
 def main():
@@ -39,7 +73,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--labels-pass-only", action="store_true",
                         help="no separate timeline pass (timeline windows = the labels' 10-s window)")
+    parser.add_argument("--compare", action="store_true", help="measure the peak memory of a three-model compare")
     args = parser.parse_args()
+    if args.compare:
+        return compare_memory()
 
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = write_official_checkpoint(Path(tmp) / f"{args.arch}_random.pth", args.arch)
@@ -52,7 +89,7 @@ def main():
                 model(wave)
             return time.perf_counter() - start
 
-        demo_args = ["--checkpoint", checkpoint, "--model", args.arch]
+        demo_args = ["--checkpoint", checkpoint, "--arch", args.arch]
         if args.labels_pass_only:
             demo_args += ["--timeline-window", "10", "--timeline-hop", "10"]
         with serve_demo(demo_args, Path(tmp) / "cache") as (url, proc, _):
@@ -61,7 +98,7 @@ def main():
 
             def request() -> float:
                 start = time.perf_counter()
-                client.predict(handle_file(str(CLIP)), key, 5, 0.05, api_name="/analyse")
+                client.predict(handle_file(str(CLIP)), key, 5, 0.05, False, api_name="/analyse")
                 return time.perf_counter() - start
 
             request(), forward()  # warm-up: first uploads, first allocations
