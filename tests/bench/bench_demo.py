@@ -2,6 +2,7 @@
 
     python tests/bench/bench_demo.py [--arch Cnn14] [--repeats 7] [--labels-pass-only]
     python tests/bench/bench_demo.py --compare      # peak memory of a three-model compare
+    python tests/bench/bench_demo.py --stages       # in-process cost of each step beside the forward
 
 Writes a random-weight checkpoint in the official format (the forward costs the same as with the
 released weights, and nothing is downloaded), starts `python demo/app.py` on it, and then, in
@@ -16,6 +17,10 @@ which leaves only the app's plumbing in the difference.
 Wavegram_Logmel_Cnn14 under their released names in a cache folder (stamped verified, as a
 deployer's hand-placed files), the app started with its defaults, then one compare-mode request
 (all three models loaded and run on a 10-s clip); prints the server's peak RSS and its RSS at rest.
+
+--stages times, in this process and in turns with the forward (so a busy machine slows both
+alike), each step the app adds to a labels-only answer, and for reference the matplotlib figure
+rendered to PNG that drew the spectrogram before.
 """
 import argparse
 import statistics
@@ -67,6 +72,54 @@ def compare_memory() -> None:
     print(f"  first compare request (three loads + three passes + timeline): {seconds:.1f} s")
 
 
+def median_ms(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def stages(arch: str, repeats: int) -> None:
+    import io
+
+    from matplotlib.figure import Figure
+
+    from demo.analysis import analyse_wave, read_clip, write_scores_csv
+    from demo.plots import spectrogram_image
+    from panns_core import Tagger
+
+    def old_spectrogram(log_mel):  # what the page drew before: a figure, serialised to PNG by gr.Plot
+        fig = Figure(figsize=(9, 2.6), dpi=100, layout="constrained")
+        ax = fig.add_subplot()
+        image = ax.imshow(log_mel.T, origin="lower", aspect="auto", cmap="magma", interpolation="nearest")
+        fig.colorbar(image, ax=ax)
+        fig.savefig(io.BytesIO(), format="png")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tagger = Tagger.from_pretrained(str(write_official_checkpoint(Path(tmp) / f"{arch}.pth", arch)), model=arch)
+        wave = read_clip(CLIP, tagger.sample_rate, 600)
+        result = tagger.predict(wave, tagger.sample_rate)
+        log_mel = tagger.log_mel(wave)
+        steps = {
+            "decode the clip": lambda: read_clip(CLIP, tagger.sample_rate, 600),
+            "forward (labels pass)": lambda: tagger.predict(wave, tagger.sample_rate),
+            "log-mel for the picture": lambda: tagger.log_mel(wave),
+            "spectrogram image (now)": lambda: spectrogram_image(log_mel),
+            "spectrogram figure + PNG (before)": lambda: old_spectrogram(log_mel),
+            "scores CSV": lambda: write_scores_csv(result, Path(tmp), "clip"),
+            "whole analyse_wave (labels only)": lambda: analyse_wave(
+                wave, "clip", tagger, out_dir=Path(tmp), timeline_window=10.0, timeline_hop_seconds=10.0),
+        }
+        costs = {name: median_ms(fn, repeats) for name, fn in steps.items()}
+    forward = costs["forward (labels pass)"]
+    print(f"{arch}, clip {CLIP.name} (10 s), {repeats} repeats, medians, in-process:")
+    for name, ms in costs.items():
+        print(f"  {name:36s} {ms:8.1f} ms   {ms / forward:5.2f}x the forward")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="Cnn14")
@@ -74,9 +127,12 @@ def main():
     parser.add_argument("--labels-pass-only", action="store_true",
                         help="no separate timeline pass (timeline windows = the labels' 10-s window)")
     parser.add_argument("--compare", action="store_true", help="measure the peak memory of a three-model compare")
+    parser.add_argument("--stages", action="store_true", help="time each step of a labels-only answer in-process")
     args = parser.parse_args()
     if args.compare:
         return compare_memory()
+    if args.stages:
+        return stages(args.arch, args.repeats)
 
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = write_official_checkpoint(Path(tmp) / f"{args.arch}_random.pth", args.arch)
