@@ -103,7 +103,7 @@ def model_status(state: DemoState, key: str) -> tuple[str, dict, dict]:
     """Markdown about the chosen model, and whether the analyse and fetch buttons can be used.
     The fetch button shows only when a fetch can work (never offline, never for a local file)."""
     choice = state.choice(key)
-    if key in state.failures:
+    if is_ready(choice) and key in state.failures:  # here but unusable: say why (the button stays, to retry)
         return (f"{choice.about}\n\n**Could not load these weights:** {state.failures[key]}",
                 gr.update(interactive=True), gr.update(visible=False))
     if is_ready(choice):
