@@ -1,4 +1,4 @@
-"""Entry point: `python demo/app.py [--host H] [--port P] [--checkpoint PATH --model NAME]`.
+"""Entry point: `python demo/app.py [--host H] [--port P] [--checkpoint NAME_OR_PATH [--arch ARCH]]`.
 
 Also the `app_file` of a Hugging Face Space, which runs it with no arguments (settings then
 come from environment variables, see demo/config.py). It sets the no-telemetry environment
