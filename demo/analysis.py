@@ -46,6 +46,7 @@ class Analysis:
     segments_csv: Path | None      # the same table as a file; None when there is none
     summary: str                   # Markdown: time taken and device
     model_seconds: float           # time inside the tagger, both passes (decode and plots excluded)
+    result: object = None          # the labels pass's TaggingResult (compare mode reuses it)
 
 
 def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> np.ndarray:
@@ -188,4 +189,5 @@ def analyse_wave(wave: np.ndarray, stem: str, tagger, *, top_k: int = DEFAULT_TO
         segments_csv=write_segments_csv(segments, out_dir, stem),
         summary=summary,
         model_seconds=labels_seconds + timeline_seconds,
+        result=result,
     )

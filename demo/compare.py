@@ -32,13 +32,17 @@ class ModelAnswer:
 
 
 def answer(key: str, label: str, load: Callable[[str], tuple[object, ModelTrust]], wave: np.ndarray,
-           sample_rate: int, top_k: int, threshold: float) -> ModelAnswer:
-    """Run one model on `wave`; `load(key)` gives its tagger and per-class AP. A PannsError (weights
-    missing, file broken or mismatched) becomes the model's message instead of an answer."""
+           sample_rate: int, top_k: int, threshold: float, known=None) -> ModelAnswer:
+    """Run one model on `wave`; `load(key)` gives its tagger and per-class AP; `known`, this model's
+    result when the page already has it (the chosen model), is used instead of a second pass.
+    A PannsError (weights missing, file broken or mismatched) becomes the model's message."""
     try:
         tagger, trust = load(key)
-        clip = wave if tagger.sample_rate == sample_rate else resample(wave, sample_rate, tagger.sample_rate)
-        result = tagger.predict(clip, tagger.sample_rate)
+        if known is not None:
+            result = known
+        else:
+            clip = wave if tagger.sample_rate == sample_rate else resample(wave, sample_rate, tagger.sample_rate)
+            result = tagger.predict(clip, tagger.sample_rate)
     except PannsError as exc:
         return ModelAnswer(key, label, unavailable=str(exc))
     top = [(name, mid, score, trust.of(mid)) for name, mid, score in result.top(top_k, threshold=threshold)]

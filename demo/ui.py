@@ -139,13 +139,16 @@ def compare_order(state: DemoState) -> list[str]:
     return sorted(state.compare_keys, key=lambda k: k not in loaded)
 
 
-def run_compare(state: DemoState, wave, sample_rate: int, top_k: int, threshold: float):
-    """Every compare-mode model on the decoded clip; (Markdown, table) in the configured order."""
+def run_compare(state: DemoState, wave, sample_rate: int, top_k: int, threshold: float, known: dict | None = None):
+    """Every compare-mode model on the decoded clip; (Markdown, table) in the configured order.
+    `known`: results the page already has, by key (the chosen model's is not computed twice)."""
+    known = known or {}
     def load(key):
         tagger = state.tagger(key)
         return tagger, state.trust(key, tagger)
 
-    answers = {key: answer(key, short_name(state.choice(key)), load, wave, sample_rate, top_k, threshold)
+    answers = {key: answer(key, short_name(state.choice(key)), load, wave, sample_rate, top_k, threshold,
+                           known.get(key))
                for key in compare_order(state)}
     ordered = [answers[k] for k in state.compare_keys]
     return comparison_markdown(ordered, threshold), comparison_frame(ordered)
@@ -172,7 +175,8 @@ def make_predict(state: DemoState):
             raise gr.Error(str(exc), print_exception=False) from exc
         comparison, table = "", None
         if compare:
-            comparison, table = run_compare(state, wave, tagger.sample_rate, int(top_k), float(threshold))
+            comparison, table = run_compare(state, wave, tagger.sample_rate, int(top_k), float(threshold),
+                                            known={key: result.result})
         return (result.top, result.ontology, result.spectrogram, result.timeline, str(result.csv_path),
                 result.segments, str(result.segments_csv) if result.segments_csv else None, comparison, table,
                 result.summary)

@@ -130,3 +130,14 @@ def test_a_clip_over_the_length_limit_is_refused_before_any_model_runs(state, pl
         make_predict(short)(str(EXAMPLES / "farmyard_long.ogg"), local_key(short), 3, 0.5, True)
     assert np.isfinite(make_predict(short)(str(EXAMPLES / "cow_moo.ogg"), local_key(short), 3, 0.5, True)[8]
                        ["ap"].dropna()).all()
+
+
+def test_the_chosen_model_is_not_run_twice_in_compare_mode(state, monkeypatch):
+    tagger = state.tagger(local_key(state))
+    calls = []
+    original = tagger.predict
+    monkeypatch.setattr(tagger, "predict", lambda *a, **k: calls.append(1) or original(*a, **k))
+    out = make_predict(state)(str(EXAMPLES / "dog_bark.ogg"), local_key(state), 3, 0.5, True)
+    assert len(calls) == 1  # the labels pass, reused for its column
+    own = out[8][out[8]["model"] == "animal_mobilenet.pth"]
+    assert list(own["score"]) == [round(v, 3) for v in out[0].values()]  # the same scores as the main view
