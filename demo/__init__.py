@@ -1,5 +1,6 @@
 """The Gradio demo: try the PANNs animal-sound tagger on any clip in the browser.
 
 `python demo/app.py` starts it; the modules here are small and each has one job (settings,
-model picker and cache, the prediction function, pictures, page layout, ZeroGPU wrapping).
+model picker and cache, the prediction function, per-class trust from results/, compare mode,
+segments of long clips, pictures, page layout, ZeroGPU wrapping).
 """

@@ -1,9 +1,9 @@
 """The prediction function behind the page's button: one clip in, everything the page shows out.
 
 It holds no model code: decoding, resampling and inference are the core package's (`load_audio`,
-`Tagger`); this turns a `Tagger` result into what a visitor reads (top labels, ontology paths,
-spectrogram, timeline, CSV, time and device). Bad input raises `AudioError` with a message
-meant for the visitor; the page shows it and keeps serving.
+`Tagger`); this turns a `Tagger` result into what a visitor reads (top labels with how far each can
+be trusted, ontology paths, spectrogram, timeline, segments of long clips, CSVs, time and device).
+Bad input raises `AudioError` with a message meant for the visitor; the page shows it and keeps serving.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from panns_core.audio import load_audio
 from panns_core.errors import AudioError
 from panns_core.ontology import ontology_path
 
-from .plots import spectrogram_figure, timeline_frame
+from .plots import spectrogram_image, timeline_frame
+from .segments import SEGMENT_COLUMNS, result_segments, rounded
+from .trust import NO_TRUST, ModelTrust, trust_cell
 
 SILENCE_PEAK = 1e-4     # below this peak amplitude (about -80 dBFS) a clip counts as silent
 TIMELINE_CLASSES = 5    # more lines than this make the timeline unreadable
@@ -36,12 +38,15 @@ class Analysis:
     """What the page shows for one clip."""
 
     top: dict[str, float]          # gr.Label value: display name -> score, best first
-    ontology: str                  # Markdown: each top label with its ontology path
-    spectrogram: object            # matplotlib Figure of the log-mel spectrogram
+    ontology: str                  # Markdown: each top label with its AP and ontology path
+    spectrogram: np.ndarray        # RGB image of the log-mel spectrogram
     timeline: pd.DataFrame         # long format: seconds, class, score (for gr.LinePlot)
     csv_path: Path                 # all 65 scores
+    segments: pd.DataFrame         # class, start_s, end_s, peak_score: where each top class is heard
+    segments_csv: Path | None      # the same table as a file; None when there is none
     summary: str                   # Markdown: time taken and device
     model_seconds: float           # time inside the tagger, both passes (decode and plots excluded)
+    result: object = None          # the labels pass's TaggingResult (compare mode reuses it)
 
 
 def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> np.ndarray:
@@ -66,17 +71,20 @@ def _below(score: float, decimals: int) -> str:
     return f"{math.floor(score * 10 ** decimals) / 10 ** decimals:.{decimals}f}"
 
 
-def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float]) -> str:
-    """A table of the top labels with their AudioSet ontology paths, or why there is none."""
+def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float],
+                      trust: ModelTrust = NO_TRUST) -> str:
+    """A table of the top labels with the model's AP for each (source on hover) and their AudioSet
+    ontology paths, or why there is none."""
+
     if not top:
         shown = format_threshold(threshold)
         decimals = min(6, max(3, len(shown.partition(".")[2])))
         return (f"No animal class scored {shown} or more; the highest was **{best[0]}** at "
                 f"{_below(best[2], decimals)}. Lower the threshold to see more (the timeline too "
                 "draws only classes that reach it).")
-    rows = ["| # | Class | Score | Place in the ontology |", "|---|---|---|---|"]
+    rows = ["| # | Class | Score | How far to trust it | Place in the ontology |", "|---|---|---|---|---|"]
     for rank, (name, mid, score) in enumerate(top, 1):
-        rows.append(f"| {rank} | {name} | {score:.3f} | {' > '.join(ontology_path(mid))} |")
+        rows.append(f"| {rank} | {name} | {score:.3f} | {trust_cell(trust.of(mid))} | {' > '.join(ontology_path(mid))} |")
     return "\n".join(rows)
 
 
@@ -118,15 +126,32 @@ def describe_timeline(result) -> str:
     return f"{n} windows of {result.window_seconds:g} s every {step:.2g} s"
 
 
-def analyse(path, tagger, *, top_k: int = DEFAULT_TOP_K, threshold: float = DEFAULT_THRESHOLD,
-            max_seconds: float = 600.0, out_dir: Path, timeline_window: float = TIMELINE_WINDOW,
-            timeline_hop_seconds: float = TIMELINE_HOP) -> Analysis:
-    """Run `tagger` on the clip at `path` and build every output of the page.
+def write_segments_csv(segments: pd.DataFrame, out_dir: Path, stem: str) -> Path | None:
+    if segments.empty:
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{stem}_segments.csv"
+    segments.to_csv(path, index=False)
+    return path
 
-    The labels, the CSV and the ontology come from the whole-clip scores of `tagger`'s windows;
-    the timeline from a second pass with short windows (unless the model gives frame scores)."""
+
+def analyse(path, tagger, *, max_seconds: float = 600.0, **options) -> Analysis:
+    """Decode the clip at `path` and run `analyse_wave` on it (see there for the options)."""
     started = time.perf_counter()
     wave = read_clip(path, tagger.sample_rate, max_seconds)
+    return analyse_wave(wave, Path(str(path)).stem or "clip", tagger, started=started, **options)
+
+
+def analyse_wave(wave: np.ndarray, stem: str, tagger, *, top_k: int = DEFAULT_TOP_K,
+                 threshold: float = DEFAULT_THRESHOLD, out_dir: Path, timeline_window: float = TIMELINE_WINDOW,
+                 timeline_hop_seconds: float = TIMELINE_HOP, trust: ModelTrust = NO_TRUST,
+                 started: float | None = None) -> Analysis:
+    """Run `tagger` on a decoded clip (at its sample rate) and build every output of the page.
+
+    The labels, the CSV and the ontology come from the whole-clip scores of `tagger`'s windows;
+    the timeline and the segments from a second pass with short windows (unless the model gives
+    frame scores). Segments are listed only for a clip longer than one of `tagger`'s windows."""
+    started = time.perf_counter() if started is None else started
     model_start = time.perf_counter()
     result = tagger.predict(wave, tagger.sample_rate)
     labels_seconds = time.perf_counter() - model_start
@@ -142,10 +167,12 @@ def analyse(path, tagger, *, top_k: int = DEFAULT_TOP_K, threshold: float = DEFA
     top = result.top(int(top_k), threshold=float(threshold))
     best = result.top(1)[0]
     timeline_mids = [mid for _, mid, _ in top[:TIMELINE_CLASSES]]  # only classes that reach the threshold
-    stem = Path(str(path)).stem or "clip"
     csv_path = write_scores_csv(result, out_dir, stem)
-    spectrogram = spectrogram_figure(tagger.log_mel(wave), result.duration)
+    spectrogram = spectrogram_image(tagger.log_mel(wave))
     timeline = timeline_frame(over_time, timeline_mids)
+    long_clip = len(wave) > tagger.window
+    segments = (rounded(result_segments(over_time, [mid for _, mid, _ in top], float(threshold))) if long_clip
+                else pd.DataFrame(columns=SEGMENT_COLUMNS))
     total = time.perf_counter() - started
     model_ms = f"model {labels_seconds * 1000:.0f} ms" + (
         f" + {timeline_seconds * 1000:.0f} ms for the timeline" if over_time is not result else "")
@@ -154,10 +181,13 @@ def analyse(path, tagger, *, top_k: int = DEFAULT_TOP_K, threshold: float = DEFA
                f"timeline {describe_timeline(over_time)}.")
     return Analysis(
         top={name: float(score) for name, _, score in top},
-        ontology=ontology_markdown(top, threshold, best),
+        ontology=ontology_markdown(top, threshold, best, trust),
         spectrogram=spectrogram,
         timeline=timeline,
         csv_path=csv_path,
+        segments=segments,
+        segments_csv=write_segments_csv(segments, out_dir, stem),
         summary=summary,
         model_seconds=labels_seconds + timeline_seconds,
+        result=result,
     )

@@ -1,4 +1,4 @@
-"""Entry point: `python demo/app.py [--host H] [--port P] [--checkpoint PATH --model NAME]`.
+"""Entry point: `python demo/app.py [--host H] [--port P] [--checkpoint NAME_OR_PATH [--arch ARCH]]`.
 
 Also the `app_file` of a Hugging Face Space, which runs it with no arguments (settings then
 come from environment variables, see demo/config.py). It sets the no-telemetry environment
@@ -27,6 +27,8 @@ from demo.config import parse_config  # noqa: E402
 def prepare_first_model(state, fetch_allowed: bool) -> None:
     """Fetch the first choice's weights if allowed (progress on the terminal) and load them, so the
     first visitor waits for neither; when that fails, say why and how to fix it, and serve anyway."""
+    import traceback
+
     from demo.models import failure_message, how_to_get, is_ready
     from panns_core.errors import PannsError
 
@@ -39,16 +41,26 @@ def prepare_first_model(state, fetch_allowed: bool) -> None:
     try:
         state.cache.get(choice)
     except PannsError as exc:
-        print(f"Could not prepare {choice.label}: {failure_message(choice, exc)}\n"
-              "The app starts anyway and shows this in the page.", file=sys.stderr, flush=True)
+        message = failure_message(choice, exc)
+    except Exception as exc:  # noqa: BLE001 -- a bug, not the user's doing: its traceback, and the app still serves
+        traceback.print_exc()
+        message = f"{type(exc).__name__}: {exc} (a bug in the loader; please report it)"
+    else:
+        return
+    state.failures[choice.key] = message
+    print(f"Could not prepare {choice.label}: {message}\nThe app starts anyway and shows this in the page.",
+          file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_config(argv)
-    from demo.models import list_choices
+    from demo.models import DemoConfigError, list_choices
     from demo.ui import DemoState, build_demo
 
-    state = DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
+    try:
+        state = DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
+    except DemoConfigError as exc:  # a setting names no checkpoint at all: nothing sensible to serve
+        raise SystemExit(f"error: {exc}") from None
     prepare_first_model(state, config.fetch_at_start)
     demo = build_demo(state)
     demo.launch(server_name=config.host, server_port=config.port, max_file_size=config.max_file_size,

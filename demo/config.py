@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MODEL = "Cnn14"
+DEFAULT_CHECKPOINT = "Cnn14"
+# The general models compare mode runs by default: the released checkpoints the PANNs paper compares.
+DEFAULT_COMPARE = ("Cnn14", "ResNet38", "Wavegram_Logmel_Cnn14")
+REPO_RESULTS = Path(__file__).resolve().parents[1] / "results"
 LOCAL_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
@@ -24,9 +28,11 @@ class DemoConfig:
 
     host: str
     port: int
-    default_model: str           # pretrained name offered first and fetched at start
-    checkpoint: str | None       # a local checkpoint path, or hf://owner/repo/file.pth
-    checkpoint_arch: str | None  # its architecture (--model), when the file does not say
+    default_checkpoint: str      # released checkpoint offered first and fetched at start
+    checkpoint: str | None       # weights given at start: a .pth path, owner/repo, hf://owner/repo/file.pth
+    checkpoint_arch: str | None  # its architecture (--arch), when the file does not say
+    compare: tuple[str, ...]     # released checkpoints compare mode runs (plus --checkpoint when given)
+    results_dir: Path            # where the per-class AP shown beside each class comes from
     examples_dir: Path | None
     max_seconds: float           # longest clip accepted
     window_seconds: float        # analysis window of the tagger (PANNs were trained on 10 s)
@@ -39,6 +45,29 @@ class DemoConfig:
     queue_size: int              # waiting requests beyond this are refused, not piled up in memory
     fetch_at_start: bool         # fetch the first model's weights before serving (a local file needs none)
     on_space: bool
+
+
+def _env(name: str, old: str | None = None) -> str | None:
+    """`name` from the environment, or its deprecated spelling `old` (read, with a one-line warning)."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    if old and os.environ.get(old):
+        print(f"warning: {old} is deprecated, use {name}", file=sys.stderr)
+        return os.environ[old]
+    return None
+
+
+class _DeprecatedAlias(argparse.Action):
+    """An old option spelling: stores into the new option's place and says, once, which name to use."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"warning: {option_string} is deprecated, use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -71,12 +100,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", help=f"address to listen on (default {LOCAL_HOST}; 0.0.0.0 on a Space)")
     p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or GRADIO_SERVER_PORT)")
-    p.add_argument("--default-model", default=os.environ.get("PANNS_DEMO_DEFAULT_MODEL", DEFAULT_MODEL),
-                   help="pretrained checkpoint offered first and fetched at start (default %(default)s)")
-    p.add_argument("--checkpoint", default=os.environ.get("PANNS_DEMO_CHECKPOINT") or None,
-                   help="a local checkpoint file, or hf://owner/repo/file.pth from the Hugging Face Hub")
-    p.add_argument("--model", dest="checkpoint_arch", default=os.environ.get("PANNS_DEMO_MODEL") or None,
-                   help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1) when the file does not record it")
+    # One vocabulary with the CLI and training: --checkpoint names weights, --arch an architecture.
+    p.add_argument("--default-checkpoint",
+                   default=_env("PANNS_DEMO_DEFAULT_CHECKPOINT", "PANNS_DEMO_DEFAULT_MODEL") or DEFAULT_CHECKPOINT,
+                   help="released checkpoint offered first and fetched at start (default %(default)s)")
+    p.add_argument("--default-model", dest="default_checkpoint", action=_DeprecatedAlias, new="--default-checkpoint",
+                   help=argparse.SUPPRESS)
+    p.add_argument("--checkpoint", default=_env("PANNS_DEMO_CHECKPOINT"),
+                   help="weights to offer first: a released name (Cnn14), a .pth file, a Hugging Face repo "
+                        "owner/repo, or hf://owner/repo/file.pth")
+    p.add_argument("--arch", dest="checkpoint_arch", default=_env("PANNS_DEMO_ARCH", "PANNS_DEMO_MODEL"),
+                   help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1), only for a file that does not "
+                        "record it")
+    p.add_argument("--model", dest="checkpoint_arch", action=_DeprecatedAlias, new="--arch", help=argparse.SUPPRESS)
+    p.add_argument("--compare", default=_env("PANNS_DEMO_COMPARE") or ",".join(DEFAULT_COMPARE),
+                   help="released checkpoints that compare mode runs, comma-separated (default %(default)s); "
+                        "--checkpoint is added to them")
+    p.add_argument("--results", dest="results_dir", default=_env("PANNS_DEMO_RESULTS") or str(REPO_RESULTS),
+                   help="results folder holding the per-class AP shown beside each class (default: the repository's)")
     p.add_argument("--examples", dest="examples_dir", default=os.environ.get("PANNS_DEMO_EXAMPLES") or None,
                    help="folder of example clips to list (default demo/examples when it has any)")
     p.add_argument("--max-seconds", type=float, default=_env_float("PANNS_DEMO_MAX_SECONDS", 600.0),
@@ -90,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "window and hop as --window-seconds/--hop-seconds to draw the labels' windows instead")
     p.add_argument("--timeline-hop", type=float, default=_env_float("PANNS_DEMO_TIMELINE_HOP", 0.5),
                    help="step of the timeline's windows (default %(default)s; coarser on long clips)")
-    p.add_argument("--max-loaded", type=int, default=int(_env_float("PANNS_DEMO_MAX_LOADED", 2)),
-                   help="models kept in memory at once (default %(default)s)")
+    p.add_argument("--max-loaded", type=int, default=int(_env_float("PANNS_DEMO_MAX_LOADED", 3)),
+                   help="models kept in memory at once (default %(default)s: the three of compare mode; "
+                        "fewer bounds memory further, compare mode then reloads models in turn)")
     p.add_argument("--max-file-size", default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
                    help="largest upload accepted (default %(default)s)")
     p.add_argument("--concurrency", type=int, default=int(_env_float("PANNS_DEMO_CONCURRENCY", 2)),
@@ -120,14 +162,16 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
     if args.concurrency < 1 or args.queue_size < 1 or args.max_loaded < 1:
         parser.error("--concurrency, --queue-size and --max-loaded must be at least 1")
     if args.checkpoint_arch and not args.checkpoint:
-        parser.error("--model names the architecture of --checkpoint; give --checkpoint too")
+        parser.error("--arch names the architecture of --checkpoint; give --checkpoint too")
+    compare = tuple(name.strip() for name in args.compare.split(",") if name.strip())
     examples = Path(args.examples_dir) if args.examples_dir else Path(__file__).resolve().parent / "examples"
     return DemoConfig(
-        host=host, port=port, default_model=args.default_model, checkpoint=args.checkpoint,
-        checkpoint_arch=args.checkpoint_arch, examples_dir=examples, max_seconds=args.max_seconds,
+        host=host, port=port, default_checkpoint=args.default_checkpoint, checkpoint=args.checkpoint,
+        checkpoint_arch=args.checkpoint_arch, compare=compare, results_dir=Path(args.results_dir), examples_dir=examples, max_seconds=args.max_seconds,
         window_seconds=args.window_seconds, hop_seconds=args.hop_seconds,
         timeline_window=args.timeline_window, timeline_hop=args.timeline_hop, max_loaded=args.max_loaded,
         max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
-        fetch_at_start=args.fetch_at_start and (not args.checkpoint or args.checkpoint.startswith("hf://")),
+        # a file on this disk needs no fetch; a released name or a Hub address does
+        fetch_at_start=args.fetch_at_start and not (args.checkpoint and Path(args.checkpoint).is_file()),
         on_space=on_space,
     )

@@ -1,7 +1,7 @@
 """Finds the example clips the page lists under the input.
 
-The repository ships no audio (recordings stay out of git); a deployer drops clips into
-demo/examples/ or points --examples / PANNS_DEMO_EXAMPLES at a folder, and the page lists them.
+demo/examples/ ships a few short CC0 / CC BY clips (credited in its ATTRIBUTION.csv); a deployer
+may add clips there or point --examples / PANNS_DEMO_EXAMPLES at another folder.
 """
 from __future__ import annotations
 

@@ -13,10 +13,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from panns_core import Tagger
-from panns_core import checkpoints
+from panns_core import Tagger, checkpoints
+from panns_core.checkpoints import HUB_DEFAULT_FILE
 from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message
-from panns_core.errors import WeightsUnavailableError
+from panns_core.errors import PannsError, WeightsUnavailableError
+
+
+class DemoConfigError(PannsError, ValueError):
+    """A start-up setting names no checkpoint the demo can offer; demo/app.py decides what to do."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,16 @@ def _pretrained_choice(name: str) -> ModelChoice:
     )
 
 
+def hub_address(source: str) -> str:
+    """`owner/repo` (when no such file exists here) -> hf://owner/repo/model.pth, as the core reads it;
+    anything else unchanged."""
+    if not source.startswith(HUB_PREFIX) and not Path(source).exists() and checkpoints._HUB_REPO_ID.fullmatch(source):
+        return f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}"
+    return source
+
+
 def _local_choice(source: str, arch: str | None) -> ModelChoice:
+    source = hub_address(source)
     name = source.rsplit("/", 1)[-1]
     return ModelChoice(
         key=f"local:{source}",
@@ -59,16 +72,38 @@ def _local_choice(source: str, arch: str | None) -> ModelChoice:
     )
 
 
-def list_choices(default_model: str, checkpoint: str | None = None, arch: str | None = None) -> list[ModelChoice]:
-    """The local checkpoint first (when given), then the default pretrained one, then the others."""
-    if default_model not in checkpoints.PRETRAINED:
+def _released(name: str, option: str) -> str:
+    if name not in checkpoints.PRETRAINED:
         known = ", ".join(checkpoints.PRETRAINED)
-        raise SystemExit(f"--default-model {default_model!r} is not a pretrained checkpoint; known: {known}")
-    names = [default_model] + [n for n in checkpoints.PRETRAINED if n != default_model]
+        raise DemoConfigError(f"{option} {name!r} is not a released checkpoint; known: {known}")
+    return name
+
+
+def is_released_name(source: str | None) -> bool:
+    """A released checkpoint's name (and no file of that name here): the picker's own entry serves it."""
+    return bool(source) and source in checkpoints.PRETRAINED and not Path(source).exists()
+
+
+def list_choices(default_checkpoint: str, checkpoint: str | None = None, arch: str | None = None) -> list[ModelChoice]:
+    """The --checkpoint weights first (when given), then the default released one, then the others.
+    A released name given as --checkpoint is that released entry, moved first."""
+    first = checkpoint if is_released_name(checkpoint) else _released(default_checkpoint, "--default-checkpoint")
+    names = [first] + [n for n in checkpoints.PRETRAINED if n != first]
     choices = [_pretrained_choice(n) for n in names]
-    if checkpoint:
+    if checkpoint and not is_released_name(checkpoint):
         choices.insert(0, _local_choice(checkpoint, arch))
     return choices
+
+
+def compare_keys(names: tuple[str, ...] | list[str], choices: list[ModelChoice], checkpoint: str | None) -> list[str]:
+    """The picker keys compare mode runs: the named released checkpoints, then the --checkpoint
+    weights when they are not one of them."""
+    keys = [_released(name, "--compare") for name in names]
+    if checkpoint:
+        own = choices[0].key  # list_choices puts the --checkpoint weights first
+        if own not in keys:
+            keys.append(own)
+    return keys
 
 
 def offline() -> bool:
@@ -154,6 +189,11 @@ class TaggerCache:
             if tagger is not None:
                 self._taggers.move_to_end(key)
             return tagger
+
+    def loaded_keys(self) -> list[str]:
+        """Keys of the taggers in memory now, least recently used first."""
+        with self._lock:
+            return list(self._taggers)
 
     def get(self, choice: ModelChoice) -> Tagger:
         tagger = self._cached(choice.key)

@@ -1,28 +1,33 @@
 """Pictures of one result: the log-mel spectrogram and the timeline of the top classes.
 
-Figures are built with matplotlib's object API (no pyplot), so concurrent requests never
-share a global current figure. The timeline is a long-format table for `gr.LinePlot`, with
-its length capped so that a ten-minute clip does not ship tens of thousands of points.
+The spectrogram is a plain RGB image (colours looked up in a table, no figure drawn): a
+matplotlib figure rendered to PNG cost more than a quarter of the model's own time per request.
+The timeline is a long-format table for `gr.LinePlot`, with its length capped so that a
+ten-minute clip does not ship tens of thousands of points.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib import colormaps
 
 MAX_POINTS = 600  # per class on the timeline; longer series are max-pooled down to this
+MAX_COLUMNS = 1000  # spectrogram frames across; longer clips are averaged down to this
+ROW_HEIGHT = 2      # pixels per mel bin, so 64 bins make a 128-pixel-high picture
+_MAGMA = (colormaps["magma"](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)  # (256, 3)
 
 
-def spectrogram_figure(log_mel: np.ndarray, duration: float) -> Figure:
-    """log_mel (frames, mel_bins) -> a figure with time in seconds across and mel bins up."""
-    fig = Figure(figsize=(9, 2.6), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
-    image = ax.imshow(log_mel.T, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0.0, max(duration, 1e-3), 0, log_mel.shape[1]), interpolation="nearest")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("mel bin")
-    fig.colorbar(image, ax=ax, label="log power", pad=0.01)
-    return fig
+def spectrogram_image(log_mel: np.ndarray) -> np.ndarray:
+    """log_mel (frames, mel_bins) -> uint8 RGB image (mel_bins * ROW_HEIGHT, <= MAX_COLUMNS, 3):
+    time across, low bins at the bottom, loudness in the magma colours (1st..99th percentile)."""
+    frames = len(log_mel)
+    if frames > MAX_COLUMNS:
+        edges = np.linspace(0, frames, MAX_COLUMNS + 1).astype(int)
+        log_mel = np.add.reduceat(log_mel, edges[:-1], axis=0) / np.diff(edges)[:, None]
+    low, high = np.percentile(log_mel, [1, 99])
+    level = np.clip((log_mel - low) / max(high - low, 1e-6), 0.0, 1.0)
+    index = (level.T[::-1] * 255).astype(np.uint8)                          # (mel_bins, columns), high bins on top
+    return np.repeat(_MAGMA[index], ROW_HEIGHT, axis=0)
 
 
 def _pool_max(values: np.ndarray, times: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:

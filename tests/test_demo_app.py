@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
+from servers import free_port, running_server
 
 from panns_core.labels import ANIMAL
-from servers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each module starts a server and loads a model
@@ -33,7 +33,7 @@ def serve_demo(args, cache_dir: Path, ready_within: float = 180):
 @pytest.fixture(scope="module")
 def server(planted_mobilenet, shared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo_server")
-    args = ["--checkpoint", planted_mobilenet, "--model", "MobileNetV1", "--max-seconds", "30",
+    args = ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--max-seconds", "30",
             "--examples", shared_dir / "audio" / "audioset_samples"]
     with serve_demo(args, root / "cache") as running:
         yield running
@@ -42,6 +42,50 @@ def server(planted_mobilenet, shared_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(server):
     return Client(server[0], verbose=False)
+
+
+def compare_args(planted_mobilenet, official_checkpoint, root: Path) -> tuple[list, Path]:
+    """Arguments and cache folder for a three-model compare: the planted checkpoint (with a measured run
+    of its own in a results folder) and the released MobileNetV1 and Cnn14 (random weights under the
+    released names); Wavegram_Logmel_Cnn14 is asked for too but has no weights here."""
+    from test_demo_compare import released_cache, results_with_own_run
+
+    cache = released_cache(root / "cache", {"MobileNetV1": official_checkpoint("MobileNetV1"),
+                                             "Cnn14": official_checkpoint("Cnn14")})
+    results = results_with_own_run(root / "results", planted_mobilenet)
+    return ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--compare",
+            "MobileNetV1,Cnn14,Wavegram_Logmel_Cnn14", "--results", results], cache
+
+
+@pytest.fixture(scope="module")
+def compare_server(planted_mobilenet, official_checkpoint, tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare_server")
+    args, cache = compare_args(planted_mobilenet, official_checkpoint, root)
+    with serve_demo(args, cache) as running:
+        yield running
+
+
+def test_compare_through_the_api_three_models_with_their_ap(compare_server, planted_mobilenet):
+    client = Client(compare_server[0], verbose=False)
+    example = REPO / "demo" / "examples" / "dog_bark.ogg"
+    out = client.predict(handle_file(str(example)), local_key(planted_mobilenet), 3, 0.0, True, api_name="/analyse")
+    comparison, table = out[7], out[8]
+    rows = pd.DataFrame(table["data"], columns=table["headers"])
+    answered = rows[rows["rank"] > 0]
+    assert set(answered["model"]) == {"animal_mobilenet.pth", "MobileNetV1", "Cnn14"}
+    assert (answered.groupby("model").size() == 3).all()  # top 3 each, threshold 0
+    reported = {run: pd.read_csv(REPO / "results" / run / "classwise.csv").set_index("display_name")["ap"]
+                for run in ("reported_panns_mobilenetv1_animal", "reported_panns_cnn14_animal")}
+    for model, run in (("MobileNetV1", "reported_panns_mobilenetv1_animal"), ("Cnn14", "reported_panns_cnn14_animal")):
+        mine = answered[answered["model"] == model]
+        assert list(mine["ap"]) == [reported[run][c] for c in mine["class"]]
+    own = answered[answered["model"].str.startswith("animal_mobilenet.pth")]
+    assert list(own["class"])[:2] == ["Bark", "Cat"] and list(own["ap"])[:2] == [0.91, 0.12]
+    wavegram = rows[rows["model"].str.startswith("Wavegram_Logmel_Cnn14")]
+    assert "panns_core download Wavegram_Logmel_Cnn14" in wavegram["class"].iloc[0]
+    assert "| # |" in comparison and "AP 0.91" in comparison
+    peak = peak_rss_mb(compare_server[1].pid)
+    print(f"server peak RSS after a three-model compare (MobileNetV1 x2 + Cnn14): {peak:.0f} MB")
 
 
 def local_key(planted):
@@ -53,16 +97,19 @@ def dog(shared_dir):
 
 
 def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
-    labels, ontology, spectrogram, timeline, csv_path, summary = client.predict(
-        handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, api_name="/analyse")
+    labels, ontology, spectrogram, timeline, csv_path, segments, segments_csv, comparison, table, summary = \
+        client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False,
+                       api_name="/analyse")
     assert labels["label"] == "Bark"
     assert [c["label"] for c in labels["confidences"]] == ["Bark", "Cat"]
     assert "Animal > Domestic animals, pets > Dog > Bark" in ontology
     table = pd.read_csv(csv_path)
     assert len(table) == 65 and set(table["mid"]) == set(ANIMAL.mids) and table["mid"][0] == "/m/05tny_"
-    assert spectrogram["type"] == "matplotlib" and spectrogram["plot"].startswith("data:image/")
+    assert Path(spectrogram).suffix == ".png" and Path(spectrogram).stat().st_size > 1000
+    assert segments["data"] == [] and segments_csv is None and comparison == ""  # a 5-s clip, no compare
     assert {row[1] for row in timeline["data"]} == {"Bark", "Cat"}  # the classes that reach the threshold
     assert "MobileNetV1" in summary and "cpu" in summary
+    assert "no per-class figure" in ontology  # a checkpoint with no run of its own in results/
 
 
 def test_only_the_analysis_is_an_api_endpoint(client):
@@ -110,10 +157,22 @@ def test_twenty_simultaneous_requests_are_all_answered_with_bounded_memory(serve
 
 
 def test_offline_start_without_weights_still_serves_and_says_how_to_get_them(tmp_path, shared_dir):
-    with serve_demo([], tmp_path / "cache") as (url, proc, log):
+    with serve_demo(["--compare", "Cnn14"], tmp_path / "cache") as (url, proc, log):
         started = log.read_text()
         assert "python -m panns_core download Cnn14" in started and "Cnn14_mAP=0.431.pth" in started
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match="panns_core download Cnn14"):
-            client.predict(handle_file(str(dog(shared_dir))), "Cnn14", 5, 0.1, api_name="/analyse")
+            client.predict(handle_file(str(dog(shared_dir))), "Cnn14", 5, 0.1, False, api_name="/analyse")
+        assert proc.poll() is None
+
+
+def test_a_mismatched_checkpoint_at_start_still_serves_and_says_why(tmp_path, shared_dir, planted_mobilenet):
+    """`--checkpoint BAD` starts the app instead of exiting, and every answer says what is wrong."""
+    args = ["--checkpoint", planted_mobilenet, "--arch", "Cnn14", "--compare", "Cnn14"]  # a MobileNetV1 file
+    with serve_demo(args, tmp_path / "cache") as (url, proc, log):
+        assert "Could not prepare animal_mobilenet.pth" in log.read_text() and "does not fit Cnn14" in log.read_text()
+        client = Client(url, verbose=False)
+        with pytest.raises(Exception, match="does not fit Cnn14"):
+            client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.1, False,
+                           api_name="/analyse")
         assert proc.poll() is None

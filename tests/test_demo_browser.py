@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from playwright.sync_api import expect, sync_playwright
-
 from servers import launch_chromium
-from test_demo_app import serve_demo
+from test_demo_app import compare_args, serve_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,7 +44,7 @@ def test_upload_analyse_and_see_labels_and_timeline(browser, planted_mobilenet, 
     clip = shared_dir / "audio" / "animal_clips" / "esc10" / "audio" / "dog_bark_1-100032-A.ogg"
     silence = tmp_path / "silence.wav"
     sf.write(silence, np.zeros(32000, np.float32), 32000)
-    args = ["--checkpoint", planted_mobilenet, "--model", "MobileNetV1",
+    args = ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--compare", "MobileNetV1",
             "--examples", shared_dir / "audio" / "audioset_samples"]
     with serve_demo(args, tmp_path / "cache") as (url, _, _):
         page = browser.new_page(viewport={"width": 1280, "height": 1500})
@@ -87,7 +86,7 @@ def test_upload_analyse_and_see_labels_and_timeline(browser, planted_mobilenet, 
 
 
 def test_without_weights_the_page_says_how_to_get_them_and_the_button_is_off(browser, tmp_path, artifacts_dir):
-    with serve_demo([], tmp_path / "cache") as (url, _, _):
+    with serve_demo(["--compare", "Cnn14"], tmp_path / "cache") as (url, _, _):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url)
         expect(page.get_by_text("python -m panns_core download Cnn14")).to_be_visible(timeout=30_000)
@@ -96,3 +95,32 @@ def test_without_weights_the_page_says_how_to_get_them_and_the_button_is_off(bro
         expect(page.get_by_role("button", name="Fetch weights")).to_be_hidden()  # offline it could only fail
         expect(page.get_by_text("processing")).to_have_count(0)  # the page-load status check has finished
         page.screenshot(path=str(artifacts_dir / "demo_browser_offline.png"), full_page=True)
+
+
+def test_click_an_example_then_compare_three_models_with_their_ap(browser, planted_mobilenet, official_checkpoint,
+                                                                  tmp_path, artifacts_dir):
+    """The shipped examples run with one click; compare mode then shows three models' answers side by side,
+    each class with its AP (the source on hover), and the model without weights as unavailable."""
+    args, cache = compare_args(planted_mobilenet, official_checkpoint, tmp_path)
+    with serve_demo(args, cache) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        page.goto(url)
+        expect(page.get_by_role("button", name="Analyse")).to_be_enabled(timeout=30_000)
+        page.locator("#examples").get_by_text("dog_bark.ogg").click()  # one click: loaded and analysed
+        expect(page.locator("#labels")).to_contain_text("Bark", timeout=60_000)
+        expect(page.locator("#ontology")).to_contain_text("AP 0.91")  # the checkpoint's own run
+
+        page.locator("#compare input[type=checkbox]").check()
+        page.get_by_role("button", name="Analyse").click()
+        comparison = page.locator("#comparison")
+        expect(comparison.locator("table")).to_be_visible(timeout=120_000)
+        header = [text.strip() for text in comparison.locator("th").all_inner_texts()]
+        assert [text.split(" (")[0] for text in header] == ["#", "MobileNetV1", "Cnn14", "Wavegram_Logmel_Cnn14",
+                                                             "animal_mobilenet.pth"]
+        # every answering model's classes carry an AP whose source shows on hover
+        expect(comparison.locator("span[title*='reported_panns_mobilenetv1_animal']").first).to_be_visible()
+        expect(comparison.locator("span[title*='reported_panns_cnn14_animal']").first).to_be_visible()
+        expect(comparison.locator("span[title*='pets-run']").first).to_have_text("AP 0.91")
+        expect(comparison).to_contain_text("less reliable")           # Cat: the checkpoint's AP 0.12
+        expect(comparison).to_contain_text("panns_core download Wavegram_Logmel_Cnn14")  # unavailable, why
+        page.screenshot(path=str(artifacts_dir / "demo_browser_compare.png"), full_page=True)

@@ -1,8 +1,16 @@
 """The model picker: which checkpoints it offers, when each is ready, and what it says when one is not."""
 import pytest
 
-from demo.models import ModelChoice, fetch, how_to_get, is_ready, list_choices
-from panns_core.errors import CheckpointError, WeightsUnavailableError
+from demo.models import (
+    DemoConfigError,
+    ModelChoice,
+    compare_keys,
+    fetch,
+    how_to_get,
+    is_ready,
+    list_choices,
+)
+from panns_core.errors import CheckpointError, PannsError, WeightsUnavailableError
 from panns_core.weights import PRETRAINED
 
 
@@ -23,9 +31,26 @@ def test_a_local_checkpoint_comes_first_with_its_architecture(tmp_path):
     assert "animal.pth" in first.label and "MobileNetV1" in first.label
 
 
-def test_unknown_default_model_stops_with_the_known_names():
-    with pytest.raises(SystemExit, match="Cnn14"):
+def test_unknown_default_checkpoint_is_a_package_error_with_the_known_names():
+    with pytest.raises(DemoConfigError, match="--default-checkpoint 'Cnn15'.*Cnn14") as err:
         list_choices("Cnn15")
+    assert isinstance(err.value, PannsError)  # library code never exits: demo/app.py decides
+
+
+def test_a_released_name_as_checkpoint_is_that_entry_first_and_owner_repo_is_the_hub():
+    choices = list_choices("Cnn14", "MobileNetV1")
+    assert [c.key for c in choices][:2] == ["MobileNetV1", "Cnn14"] and len(choices) == len(PRETRAINED)
+    hub = list_choices("Cnn14", "someone/panns-animal", "Cnn14")[0]
+    assert hub.source == "hf://someone/panns-animal/model.pth" and not hub.pretrained
+
+
+def test_compare_runs_the_named_models_and_the_given_checkpoint(tmp_path):
+    path = str(tmp_path / "animal.pth")
+    choices = list_choices("Cnn14", path, "MobileNetV1")
+    assert compare_keys(("Cnn14", "ResNet38"), choices, path) == ["Cnn14", "ResNet38", f"local:{path}"]
+    assert compare_keys(("Cnn14",), list_choices("Cnn14", "Cnn14"), "Cnn14") == ["Cnn14"]  # not twice
+    with pytest.raises(DemoConfigError, match="--compare 'Cnn99'"):
+        compare_keys(("Cnn99",), choices, None)
 
 
 def test_readiness_follows_the_files(tmp_path, monkeypatch):

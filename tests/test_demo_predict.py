@@ -8,13 +8,13 @@ import re
 import threading
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 
-import gradio as gr
-from demo.analysis import MAX_TIMELINE_WINDOWS, analyse
+from demo.analysis import MAX_TIMELINE_WINDOWS, analyse, analyse_wave
 from demo.config import parse_config
 from demo.models import TaggerCache, list_choices
 from demo.ui import DemoState, make_fetch, make_predict, model_status
@@ -26,8 +26,8 @@ BARK, CAT = "/m/05tny_", "/m/01yrx"  # the classes planted_mobilenet makes win (
 
 
 def make_state(checkpoint: Path, *extra: str, arch: str | None = "MobileNetV1") -> DemoState:
-    config = parse_config(["--checkpoint", str(checkpoint), *(["--model", arch] if arch else []), *extra])
-    return DemoState(config, list_choices(config.default_model, config.checkpoint, config.checkpoint_arch))
+    config = parse_config(["--checkpoint", str(checkpoint), *(["--arch", arch] if arch else []), *extra])
+    return DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,9 @@ def test_every_output_for_a_real_clip(shared_dir, tagger, tmp_path, name):
     last = duration - 1.0 if duration > 2.0 else duration
     assert out.timeline["seconds"].max() == pytest.approx(last, abs=0.01)
 
-    image = out.spectrogram.axes[0].images[0].get_array()
-    assert image.shape[0] == 64 and image.shape[1] >= 1  # mel bins up, frames across
+    image = out.spectrogram
+    assert image.dtype == np.uint8 and image.shape[0] == 128 and image.shape[1] >= 1 and image.shape[2] == 3
+    assert out.segments.empty and out.segments_csv is None  # no longer than one 10-s window: no segments
     assert "MobileNetV1" in out.summary and "cpu" in out.summary and out.model_seconds > 0
 
 
@@ -106,7 +107,7 @@ def test_default_threshold_is_the_same_for_the_page_and_the_function():
     state = make_state(Path("/nonexistent/animal.pth"))
     slider = next(b for b in build_demo(state).blocks.values()
                   if isinstance(b, gr.Slider) and b.label == "Score threshold")
-    assert slider.value == DEFAULT_THRESHOLD == analyse.__kwdefaults__["threshold"]
+    assert slider.value == DEFAULT_THRESHOLD == analyse_wave.__kwdefaults__["threshold"]
 
 
 def test_csv_holds_exactly_the_taggers_scores(shared_dir, tagger, tmp_path):
@@ -138,12 +139,12 @@ def test_timeline_windows_are_configurable_and_reuse_the_labels_pass_when_equal(
     path = str(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"))
     state = make_state(planted_mobilenet, "--timeline-window", "4", "--timeline-hop", "2")
     key = next(iter(state.choices))
-    timeline, summary = (make_predict(state)(path, key, 3, 0.5)[i] for i in (3, 5))
+    timeline, summary = (make_predict(state)(path, key, 3, 0.5)[i] for i in (3, 9))
     assert sorted(set(timeline["seconds"])) == pytest.approx([2, 4, 6, 8])
     assert "4 windows of 4 s every 2 s" in summary
 
     same = make_state(planted_mobilenet, "--window-seconds", "2", "--hop-seconds", "0.5")
-    timeline, summary = (make_predict(same)(path, key, 3, 0.5)[i] for i in (3, 5))
+    timeline, summary = (make_predict(same)(path, key, 3, 0.5)[i] for i in (3, 9))
     assert len(set(timeline["seconds"])) == 17 and "for the timeline" not in summary  # one pass served both
 
 
@@ -172,7 +173,7 @@ def test_cnn14_checkpoint_known_by_its_official_file_name(shared_dir, official_c
     state = make_state(official_checkpoint("Cnn14"), arch=None)  # Cnn14_mAP=0.431.pth: no --model needed
     choice = next(iter(state.choices.values()))
     assert choice.label == "Cnn14_mAP=0.431.pth (local)"
-    labels, ontology, _, timeline, csv_path, summary = make_predict(state)(
+    labels, ontology, _, timeline, csv_path, *_, summary = make_predict(state)(
         str(clip(shared_dir, "audioset_samples/Y-_8E5aDUqas.wav")), choice.key, 3, 0.0)
     assert len(labels) == 3 and all(0.0 <= v <= 1.0 for v in labels.values())
     assert len(pd.read_csv(csv_path)) == 65 and ontology.count("Animal") >= 3
