@@ -83,7 +83,7 @@ class _Accumulator:
         grid = np.zeros((1 + total // self.frame_hop, self.frames[0].shape[1]), np.float32)
         for start, frames in zip(self.starts, self.frames):
             first = int(round(start / self.frame_hop))
-            rows = frames[: max(0, len(grid) - first - 300)]
+            rows = frames[: max(0, len(grid) - first)]
             np.maximum(grid[first:first + len(rows)], rows, out=grid[first:first + len(rows)])
         return grid
 
