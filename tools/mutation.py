@@ -92,7 +92,7 @@ def run_module(name: str, keep: Path) -> dict:
 
 
 def main(names: list) -> None:
-    keep = Path(tempfile.gettempdir()) / "panns-mutation"
+    keep = Path(tempfile.gettempdir()) / "panns-mutation-h12"
     keep.mkdir(exist_ok=True)
     rows = []
     for name in names or list(MODULES):
