@@ -4,7 +4,8 @@
     /work/venv/bin/python tools/mutation.py metrics ontology  # some of them
 
 For each module, a scratch copy of the repository is made (mutmut 3 writes a `mutants/` tree and
-caches results beside the sources, which must not land in the working tree), `[tool.mutmut]` of
+caches results beside the sources, which must not land in the working tree; commit first: the copy
+is of HEAD), `[tool.mutmut]` of
 pyproject.toml is narrowed to that module and its own test files (so one module takes minutes, not
 the whole suite per mutant), `mutmut run` is started, and the killed/survived counts are printed as
 a table. Survivors are listed with `mutmut show NAME` run in the scratch folder printed below.
@@ -56,9 +57,11 @@ def narrowed_config(text: str, source: str, tests: list) -> str:
 
 
 def scratch_copy(root: Path) -> Path:
+    """The committed tree (git archive HEAD): edits in progress in the working tree cannot leak in."""
     work = root / "repo"
-    shutil.copytree(REPO, work, ignore=shutil.ignore_patterns(".git", "mutants", "test-artifacts", "__pycache__",
-                                                              "*.egg-info", ".pytest_cache"))
+    work.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
     (root / "shared").symlink_to(SHARED)      # tests read ../shared from the repository root ...
     (work / "shared").symlink_to(SHARED)      # ... and mutmut runs them from repo/mutants
     return work
