@@ -101,7 +101,10 @@ def test_two_gloo_processes_train_like_one_with_the_same_total_batch(packed, tmp
     assert two["config"]["fit"]["batch_size"] == 4
 
 
-class CpuScaler(torch.amp.GradScaler):
+REAL_SCALER = torch.amp.GradScaler  # kept: the tests put their own in its place
+
+
+class CpuScaler(REAL_SCALER):
     """The CUDA scaler the loop asks for, made on CPU and always enabled (the CPU has no fp16 autocast need)."""
 
     made = []
@@ -132,7 +135,7 @@ def test_a_step_whose_gradients_overflow_is_skipped(packed, tmp_path, monkeypatc
 
     class Overflowing(CpuScaler):
         def __init__(self, *args, **kw):
-            torch.amp.GradScaler.__init__(self, "cpu", init_scale=float("inf"), growth_interval=1000)
+            REAL_SCALER.__init__(self, "cpu", init_scale=float("inf"), growth_interval=1000)
 
     monkeypatch.setattr(torch.amp, "GradScaler", Overflowing)
     fit(FitConfig(**config(packed, tmp_path / "inf", max_iterations=2, eval_every=1000)))
