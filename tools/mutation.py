@@ -27,12 +27,15 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
-    "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py"]),
+    "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
     "ontology": ("panns_core/ontology.py", ["tests/test_core_labels.py", "tests/test_gaps_tagger.py"]),
     "download": ("panns_core/download.py", ["tests/test_gaps_weights.py", "tests/test_train_download.py",
                                             "tests/test_core_checkpoints.py"]),
-    "frontend": ("panns_core/frontend.py", ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py",
-                                            "tests/test_core_models.py"]),
+    "frontend": ("panns_core/frontend.py", ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
+                 + [f"tests/test_core_models.py::{t}" for t in (
+                     "test_mixup_halves_the_batch_and_mixes_pairs", "test_specaugment_leaves_the_callers_tensor_alone",
+                     "test_front_end_stays_fp32_under_half_precision_autocast",
+                     "test_custom_audio_settings_and_head_width")]),
     "audio": ("panns_core/audio.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py"]),
     "tagger": ("panns_core/tagger.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py",
                                         "tests/test_gaps_tagger.py"]),
