@@ -123,3 +123,18 @@ def test_consistent_top_list_puts_parents_above_the_planted_child(planted_mobile
     assert tagged.scores[bark] == raw.scores[bark] and tagged.scores[cat] == raw.scores[cat]
     assert {mid for _, mid, _ in tagged.top(5)} >= {"/m/05tny_", "/m/0bt9lr", "/m/068hy", "/m/0jbk"}
     assert raw.scores[ANIMAL.index_of("/m/0bt9lr")] < 0.01  # the raw model did not say Dog
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_tagger_matches_cpu_and_its_bf16_tracks_fp32(shared_dir, official_checkpoint):
+    """On a GPU machine this asserts: the same scores as on CPU, and bf16 autocast on CUDA within the bound above."""
+    path = str(official_checkpoint("MobileNetV1"))
+    cpu = Tagger.from_pretrained(path, device="cpu")
+    gpu = Tagger.from_pretrained(path, device="cuda")
+    gpu16 = Tagger.from_pretrained(path, device="cuda", precision="bf16")
+    assert gpu.device.type == "cuda"
+    a = np.stack([cpu.predict(w, sr).scores for w, sr in clips(shared_dir)])
+    b = np.stack([gpu.predict(w, sr).scores for w, sr in clips(shared_dir)])
+    c = np.stack([gpu16.predict(w, sr).scores for w, sr in clips(shared_dir)])
+    np.testing.assert_allclose(b, a, atol=1e-4)
+    assert np.abs(logit(c) - logit(b)).max() < 0.1 * logit(b).std()
