@@ -29,6 +29,15 @@ def noisy_tone(rate: int, seconds: float = 1.0) -> np.ndarray:
     return (0.05 * rng.randn(len(t)) + 0.3 * np.sin(2 * np.pi * 1234 * t)).astype(np.float32)
 
 
+def close_in_db(ours: np.ndarray, expected: np.ndarray) -> None:
+    """Within 0.02 dB wherever there is energy (60 dB below the loudest cell: float32 STFT noise decides
+    the rest), and within 1e-4 of the peak power everywhere."""
+    loud = expected > expected.max() - 60
+    assert loud.mean() > 0.9
+    np.testing.assert_allclose(ours[loud], expected[loud], atol=0.02)
+    assert np.abs(10 ** (ours / 10) - 10 ** (expected / 10)).max() < 1e-4 * 10 ** (expected.max() / 10)
+
+
 @pytest.mark.parametrize("s", SETTINGS, ids=lambda s: f"{s['sample_rate']}Hz-{s['mel_bins']}mel-{s['fmin']}-{s['fmax']}")
 def test_log_mel_equals_librosa_with_the_same_settings(s):
     model = create_model("MobileNetV1", classes_num=65, **s).eval()
@@ -36,10 +45,10 @@ def test_log_mel_equals_librosa_with_the_same_settings(s):
     expected = librosa_log_mel(wave, s)
     shown = Tagger(model, device="cpu").log_mel(wave)           # what the demo displays
     assert shown.shape == expected.shape == (1 + len(wave) // s["hop_size"], s["mel_bins"])
-    np.testing.assert_allclose(shown, expected, atol=0.02)      # dB; float32 against float64
+    close_in_db(shown, expected)
     with torch.no_grad():
         fed = model.logmel(torch.from_numpy(wave)[None])[0, 0].numpy()  # what the network is fed
-    np.testing.assert_allclose(fed * np.sqrt(1 + 1e-5), expected, atol=0.02)  # a fresh bn0 divides by sqrt(1+eps)
+    close_in_db(fed * np.sqrt(1 + 1e-5), expected)              # a fresh bn0 divides by sqrt(1+eps)
     # the same clip under the official settings is far away: the test can tell settings apart
     official = librosa_log_mel(wave, dict(s, fmin=50, fmax=14000))
     assert official.shape != expected.shape or np.abs(official - expected).max() > 1.0

@@ -28,7 +28,8 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
     "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
-    "ontology": ("panns_core/ontology.py", ["tests/test_core_labels.py", "tests/test_gaps_tagger.py"]),
+    "ontology": ("panns_core/ontology.py", ["tests/test_core_labels.py", "tests/test_gaps_ontology.py",
+                                            "tests/test_gaps_tagger.py"]),
     "download": ("panns_core/download.py", ["tests/test_gaps_weights.py", "tests/test_train_download.py",
                                             "tests/test_core_checkpoints.py"]),
     "frontend": ("panns_core/frontend.py", ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
