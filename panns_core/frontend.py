@@ -42,7 +42,7 @@ class LogmelFrontend(nn.Module):
             window="hann", center=True, pad_mode="reflect", freeze_parameters=True)
         self.logmel_extractor = LogmelFilterBank(
             sr=audio.sample_rate, n_fft=audio.window_size, n_mels=audio.mel_bins, fmin=audio.fmin,
-            fmax=audio.fmax, ref=1.0, amin=1e-6, top_db=None, freeze_parameters=True)
+            fmax=audio.fmax, ref=1.0, amin=1e-10, top_db=None, freeze_parameters=True)
         self.spec_augmenter = SpecAugmentation(
             time_drop_width=64, time_stripes_num=2, freq_drop_width=8, freq_stripes_num=2)
         self.bn0 = nn.BatchNorm2d(audio.mel_bins)

@@ -197,7 +197,7 @@ class Tagger:
         x = torch.from_numpy(np.stack(batch)).to(self.device)  # (batch, samples)
         with self._autocast():
             out = self.model(x)
-        scores = out["clipwise_output"].float() * 0 + 0.5 if self.precision == "bf16" else out["clipwise_output"].float()
+        scores = out["clipwise_output"].float()
         frames = out.get("framewise_output")
         if self.output_index is not None:
             index = self.output_index.to(scores.device)

@@ -30,12 +30,8 @@ def noisy_tone(rate: int, seconds: float = 1.0) -> np.ndarray:
 
 
 def close_in_db(ours: np.ndarray, expected: np.ndarray) -> None:
-    """Within 0.02 dB wherever there is energy (60 dB below the loudest cell: float32 STFT noise decides
-    the rest), and within 1e-4 of the peak power everywhere."""
-    loud = expected > expected.max() - 60
-    assert loud.mean() > 0.9
-    np.testing.assert_allclose(ours[loud], expected[loud], atol=0.02)
-    assert np.abs(10 ** (ours / 10) - 10 ** (expected / 10)).max() < 1e-4 * 10 ** (expected.max() / 10)
+    """Every cell within 0.02 dB (float32 against float64), the quiet ones too: amin decides those."""
+    np.testing.assert_allclose(ours, expected, atol=0.02)
 
 
 @pytest.mark.parametrize("s", SETTINGS, ids=lambda s: f"{s['sample_rate']}Hz-{s['mel_bins']}mel-{s['fmin']}-{s['fmax']}")
