@@ -207,3 +207,28 @@ def test_hub_files_are_verified_before_they_are_placed(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: (_ for _ in ()).throw(ValueError("404")))
     with pytest.raises(WeightsUnavailableError, match="cannot fetch hf://me/repo/w.pth: 404"):
         dl.hub_file("hf://me/repo/w.pth")
+
+
+def test_hub_uris_offline_flag_and_message_without_reason(tmp_path, monkeypatch):
+    """Survivors of mutation testing: nested hub paths, non-hub strings, the offline switch, a bare message."""
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
+                        lambda repo, name, local_files_only=None: calls.append((repo, name, local_files_only))
+                        or str(tmp_path))
+    monkeypatch.delenv("PANNS_OFFLINE", raising=False)
+    dl.hub_file("hf://me/repo/sub/dir/w.pth")
+    dl.hub_file("hf://me/repo/w.pth", local_only=True)
+    monkeypatch.setenv("PANNS_OFFLINE", "1")
+    dl.hub_file("hf://me/repo/w.pth")
+    assert calls == [("me/repo", "sub/dir/w.pth", False), ("me/repo", "w.pth", True), ("me/repo", "w.pth", True)]
+    from panns_core.errors import CheckpointError
+
+    for bad in ("me/repo/w.pth", "hf://me//w.pth", "hf://me/repo"):
+        with pytest.raises(CheckpointError, match="is not of the form hf://owner/repo/file.pth"):
+            dl.hub_file(bad)
+    entry = PRETRAINED["ResNet38"]
+    assert dl.missing_message(entry, tmp_path) == (
+        f"{entry.filename} is not available. Fetch it with `python -m panns_core download ResNet38`, "
+        f"or download {entry.url} yourself and put it at {tmp_path / entry.filename}.")
