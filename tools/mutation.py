@@ -1,0 +1,116 @@
+"""Mutation testing by hand (not in CI): how many planted bugs does the suite catch, per module?
+
+    /work/venv/bin/python tools/mutation.py                 # every module in MODULES
+    /work/venv/bin/python tools/mutation.py metrics ontology  # some of them
+
+For each module, a scratch copy of the repository is made (mutmut 3 writes a `mutants/` tree and
+caches results beside the sources, which must not land in the working tree; commit first: the copy
+is of HEAD), `[tool.mutmut]` of
+pyproject.toml is narrowed to that module and its own test files (so one module takes minutes, not
+the whole suite per mutant), `mutmut run` is started, and the killed/survived counts are printed as
+a table. Survivors are listed with `mutmut show NAME` run in the scratch folder printed below.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MUTMUT = [sys.executable, "-m", "mutmut"]
+
+# module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
+MODULES = {
+    "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
+    "ontology": ("panns_core/ontology.py", ["tests/test_core_labels.py", "tests/test_gaps_ontology.py",
+                                            "tests/test_gaps_tagger.py"]),
+    "download": ("panns_core/download.py", ["tests/test_gaps_weights.py", "tests/test_train_download.py",
+                                            "tests/test_core_checkpoints.py"]),
+    "frontend": ("panns_core/frontend.py", ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
+                 + [f"tests/test_core_models.py::{t}" for t in (
+                     "test_mixup_halves_the_batch_and_mixes_pairs", "test_specaugment_leaves_the_callers_tensor_alone",
+                     "test_front_end_stays_fp32_under_half_precision_autocast",
+                     "test_custom_audio_settings_and_head_width")]),
+    "audio": ("panns_core/audio.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py"]),
+    "tagger": ("panns_core/tagger.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py",
+                                        "tests/test_gaps_tagger.py"]),
+    "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
+    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_overview": ("dashboard/overview.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py"]),
+}
+
+
+def narrowed_config(text: str, source: str, tests: list) -> str:
+    """pyproject.toml with its [tool.mutmut] section replaced by one module and its tests."""
+    section = ("[tool.mutmut]\n"
+               'source_paths = ["panns_core", "dashboard", "train"]\n'
+               f"only_mutate = [{json.dumps(source)}]\n"
+               f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+               'pytest_add_cli_args = ["-m", "not slow and not browser", "-p", "no:cacheprovider", "-q"]\n')
+    text = re.sub(r"\[tool\.mutmut\].*?(?=\n\[|\Z)", "", text, flags=re.S)
+    return text.rstrip() + "\n\n" + section
+
+
+def scratch_copy(root: Path) -> Path:
+    """The committed tree (git archive HEAD): edits in progress in the working tree cannot leak in."""
+    work = root / "repo"
+    work.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    (root / "shared").symlink_to(SHARED)      # tests read ../shared from the repository root ...
+    (work / "shared").symlink_to(SHARED)      # ... and mutmut runs them from repo/mutants
+    return work
+
+
+def run_module(name: str, keep: Path) -> dict:
+    source, tests = MODULES[name]
+    root = keep / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    work = scratch_copy(root)
+    config = work / "pyproject.toml"
+    config.write_text(narrowed_config(config.read_text(), source, tests))
+    start = time.time()
+    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True)
+    seconds = time.time() - start
+    (root / "run.log").write_text(proc.stdout + proc.stderr)
+    listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=work, capture_output=True, text=True).stdout
+    counts = {}
+    for line in listing.splitlines():
+        if ":" in line:
+            status = line.rsplit(":", 1)[1].strip()
+            counts[status] = counts.get(status, 0) + 1
+    survivors = [line.split(":")[0].strip() for line in listing.splitlines() if line.strip().endswith("survived")]
+    total = sum(counts.values())
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    return {"module": source, "mutants": total, "killed": killed, "counts": counts,
+            "score": killed / total if total else float("nan"), "seconds": round(seconds), "survivors": survivors,
+            "scratch": str(work), "rc": proc.returncode}
+
+
+def main(names: list) -> None:
+    keep = Path(tempfile.gettempdir()) / "panns-mutation-h12"
+    keep.mkdir(exist_ok=True)
+    rows = []
+    for name in names or list(MODULES):
+        row = run_module(name, keep)
+        rows.append(row)
+        print(f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed  {row['score']:6.1%}  "
+              f"{row['seconds']:5d} s  {row['counts']}  (rc {row['rc']}, {row['scratch']})", flush=True)
+        for s in row["survivors"]:
+            print(f"    survived: {s}")
+    (keep / "summary.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
