@@ -7,16 +7,15 @@ disk once, not once per request.
 """
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from panns_core import Tagger, checkpoints
-from panns_core.checkpoints import HUB_DEFAULT_FILE
-from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message
+from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message, offline
 from panns_core.errors import PannsError, WeightsUnavailableError
+from panns_core.sources import hub_address, resolve_source
 
 
 class DemoConfigError(PannsError, ValueError):
@@ -50,14 +49,6 @@ def _pretrained_choice(name: str) -> ModelChoice:
         source=name,
         arch=w.arch,
     )
-
-
-def hub_address(source: str) -> str:
-    """`owner/repo` (when no such file exists here) -> hf://owner/repo/model.pth, as the core reads it;
-    anything else unchanged."""
-    if not source.startswith(HUB_PREFIX) and not Path(source).exists() and checkpoints._HUB_REPO_ID.fullmatch(source):
-        return f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}"
-    return source
 
 
 def _local_choice(source: str, arch: str | None) -> ModelChoice:
@@ -106,11 +97,6 @@ def compare_keys(names: tuple[str, ...] | list[str], choices: list[ModelChoice],
     return keys
 
 
-def offline() -> bool:
-    """PANNS_OFFLINE=1: the core refuses every download, so the page must not offer one."""
-    return os.environ.get("PANNS_OFFLINE") == "1"
-
-
 def can_fetch(choice: ModelChoice) -> bool:
     """True when a fetch could bring this choice's weights (a local file cannot be fetched)."""
     return (choice.pretrained or choice.source.startswith(HUB_PREFIX)) and not offline()
@@ -157,14 +143,9 @@ def is_ready(choice: ModelChoice) -> bool:
 
 def fetch(choice: ModelChoice) -> Path:
     """Bring the weights onto this machine (download with progress when needed) and return their path."""
-    if choice.pretrained:
-        return checkpoints.download(checkpoints.PRETRAINED[choice.source])
-    if choice.source.startswith(HUB_PREFIX):
-        return hub_file(choice.source)
-    path = Path(choice.source)
-    if not path.is_file():
+    if not choice.pretrained and not choice.source.startswith(HUB_PREFIX) and not Path(choice.source).is_file():
         raise WeightsUnavailableError(f"checkpoint {choice.source} does not exist")
-    return path
+    return resolve_source(choice.source).path
 
 
 class TaggerCache:
@@ -205,8 +186,7 @@ class TaggerCache:
             tagger = self._cached(choice.key)  # loaded by the request we waited for
             if tagger is not None:
                 return tagger
-            source = choice.source if choice.pretrained else str(fetch(choice))
-            tagger = Tagger.from_pretrained(source, model=choice.arch, labels="animal", **self.tagger_options)
+            tagger = Tagger.from_pretrained(choice.source, arch=choice.arch, labels="animal", **self.tagger_options)
             with self._lock:
                 self.loads += 1
                 self._taggers[choice.key] = tagger

@@ -31,6 +31,15 @@ class ResolvedSource:
     weights: Optional[PretrainedWeights] = None
 
 
+def hub_address(source: str) -> str:
+    """`owner/repo` (when no such file or released name exists here) -> hf://owner/repo/model.pth, the
+    address the Hub is read by; anything else unchanged. Front ends show and key models by this form."""
+    if (not source.startswith(HUB_PREFIX) and source not in PRETRAINED and not Path(source).exists()
+            and _HUB_REPO_ID.fullmatch(source)):
+        return f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}"
+    return source
+
+
 def resolve_source(source: SourceLike, progress: bool = True, local_only: bool = False) -> ResolvedSource:
     """The local file behind a checkpoint source, fetching it first unless `local_only`.
 
