@@ -23,3 +23,7 @@ class WeightsUnavailableError(PannsError, FileNotFoundError):
 
 class DownloadError(WeightsUnavailableError):
     """A download failed or its size/checksum did not match; the partial file is kept for resuming."""
+
+
+class BackendError(PannsError, RuntimeError):
+    """The inference backend asked for cannot run: ONNX Runtime missing or failing, or asked for off CPU / in bf16."""

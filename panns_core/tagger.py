@@ -5,7 +5,6 @@ clip scores, an embedding, a per-window timeline and, for Cnn14_DecisionLevelMax
 Long recordings are cut into windows (10 s by default) and run in small batches, so memory stays
 bounded by the window and batch size, not by the recording's length.
 """
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 
 from .audio import prepare_waveform, stream_audio
+from .backends import select_backend
 from .checkpoints import load_checkpoint
 from .device import pick_device
 from .errors import AudioError, PannsError
@@ -93,7 +93,11 @@ class Tagger:
 
     def __init__(self, model: torch.nn.Module, labels="animal", device="auto", window_seconds: float = 10.0,
                  hop_seconds: Optional[float] = None, batch_size: int = 8, precision: str = "fp32",
-                 consistent: bool = False, max_seconds: Optional[float] = None, info: Optional[dict] = None):
+                 consistent: bool = False, max_seconds: Optional[float] = None, info: Optional[dict] = None,
+                 backend="auto", threads: Optional[int] = None):
+        """`backend`: 'auto' (ONNX Runtime on CPU in fp32 when it works, else PyTorch), 'torch', 'onnx', or
+        another Tagger's `backend` object to share its exported graph; `threads`: ONNX Runtime intra-op
+        threads (default $PANNS_ORT_THREADS, else the physical cores; see panns_core.onnx_backend)."""
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.arch = getattr(model, "arch_name", type(model).__name__)
@@ -110,6 +114,8 @@ class Tagger:
         if precision not in ("fp32", "bf16"):
             raise PannsError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.precision = precision
+        self.backend = select_backend(backend, self.model, self.device, precision, threads)
+        self.backend_name = self.backend.name  # 'torch' or 'onnx': what actually runs the model
         self.consistent = consistent
         self.max_seconds = max_seconds
         self.info = info or {}
@@ -117,17 +123,17 @@ class Tagger:
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_pretrained(cls, name_or_path, model: Optional[str] = None, device="auto", labels="animal",
-                        progress: bool = True, **kwargs) -> "Tagger":
+                        progress: bool = True, backend="auto", **kwargs) -> "Tagger":
         """A released checkpoint by name ('Cnn14'), or a local file; `model` names a bare file's architecture."""
         net, info = load_checkpoint(name_or_path, arch=model, progress=progress)
-        return cls(net, labels=labels, device=device, info=info, **kwargs)
+        return cls(net, labels=labels, device=device, info=info, backend=backend, **kwargs)
 
-    def _output_index(self, classes_num: int) -> Optional[torch.Tensor]:
+    def _output_index(self, classes_num: int) -> Optional[np.ndarray]:
         """Which model outputs give our labels: a 527-class model viewed on the animal set selects 72..136."""
         if classes_num == len(self.labels):
             return None
         if classes_num == 527:
-            return torch.tensor(self.labels.indices)
+            return np.asarray(self.labels.indices)
         raise PannsError(f"a {classes_num}-class model cannot be viewed on the {self.labels.name!r} label set "
                          f"({len(self.labels)} classes)")
 
@@ -187,24 +193,13 @@ class Tagger:
         elif last_end < total:
             yield total - self.window, buffer[-self.window:], total
 
-    def _autocast(self):
-        if self.precision == "bf16":
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return nullcontext()
-
-    @torch.no_grad()
     def _forward(self, batch: List[np.ndarray]):
-        x = torch.from_numpy(np.stack(batch)).to(self.device)  # (batch, samples)
-        with self._autocast():
-            out = self.model(x)
-        scores = out["clipwise_output"].float()
-        frames = out.get("framewise_output")
+        out = self.backend.run(np.stack(batch))  # (batch, samples) -> the model's outputs as numpy
+        scores, frames = out["clipwise_output"], out.get("framewise_output")
         if self.output_index is not None:
-            index = self.output_index.to(scores.device)
-            scores = scores[:, index]
-            frames = frames[..., index] if frames is not None else None
-        frames = frames.float().cpu().numpy() if frames is not None else [None] * len(batch)
-        return scores.cpu().numpy(), out["embedding"].float().cpu().numpy(), frames
+            scores = scores[:, self.output_index]
+            frames = frames[..., self.output_index] if frames is not None else None
+        return scores, out["embedding"], frames if frames is not None else [None] * len(batch)
 
     def _run(self, streams) -> dict:
         """Run every window of every (clip_id, blocks) stream, batching equal-length windows."""
