@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from typing import Dict, Optional, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class Backend(Protocol):
     name: str
 
-    def run(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """(batch, samples) float32 -> the model's outputs as float32 arrays."""
 
 
@@ -47,14 +47,14 @@ class TorchBackend:
         return nullcontext()
 
     @torch.no_grad()
-    def run(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         x = torch.from_numpy(np.ascontiguousarray(batch, np.float32)).to(self.device)  # (batch, samples)
         with self._autocast():
             out = self.model(x)
         return {name: value.float().cpu().numpy() for name, value in out.items()}
 
 
-def onnx_unsuitable(device: torch.device, precision: str) -> Optional[str]:
+def onnx_unsuitable(device: torch.device, precision: str) -> str | None:
     """Why ONNX Runtime is not used for this device/precision, or None when it can be."""
     if device.type != "cpu":
         return f"runs on CPU only, and the device is {device.type!r} (PyTorch stays the path on GPUs)"
@@ -64,7 +64,7 @@ def onnx_unsuitable(device: torch.device, precision: str) -> Optional[str]:
 
 
 def select_backend(choice, model: torch.nn.Module, device: torch.device, precision: str = "fp32",
-                   threads: Optional[int] = None) -> Backend:
+                   threads: int | None = None) -> Backend:
     """The backend named by `choice` ('auto', 'torch', 'onnx'), or `choice` itself if it already is one."""
     if not isinstance(choice, str):
         if not callable(getattr(choice, "run", None)):

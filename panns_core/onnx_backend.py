@@ -26,7 +26,6 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -87,7 +86,7 @@ def _onnxruntime():
     return onnxruntime
 
 
-def make_session(path: Path, threads: Optional[int] = None):
+def make_session(path: Path, threads: int | None = None):
     """An ONNX Runtime CPU session on `path`: `threads` intra-op threads (default: `default_threads()`), 1 inter-op.
 
     Idle worker threads do not spin, so that sessions of several models or requests that wait do
@@ -122,7 +121,7 @@ def exporter_tag() -> str:
     return hashlib.sha256(f"{EXPORTER}:{OPSET}:{torch.__version__}".encode()).hexdigest()[:10]
 
 
-def cached_graph_path(model: torch.nn.Module, cache: Optional[Path] = None) -> Path:
+def cached_graph_path(model: torch.nn.Module, cache: Path | None = None) -> Path:
     arch = getattr(model, "arch_name", type(model).__name__)
     return Path(cache or cache_dir()) / "onnx" / f"{arch}-{weights_digest(model)[:24]}-{exporter_tag()}.onnx"
 
@@ -154,7 +153,7 @@ def _check_input(model: torch.nn.Module) -> np.ndarray:
     return pad_to_minimum(x, min_samples(model))
 
 
-def _verify(session, model: torch.nn.Module, names: List[str], path: Path) -> None:
+def _verify(session, model: torch.nn.Module, names: list[str], path: Path) -> None:
     x = _check_input(model)
     with torch.no_grad():
         expected = model(torch.from_numpy(x))
@@ -177,12 +176,16 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def export_onnx(model: torch.nn.Module, path, threads: Optional[int] = None):
+def export_onnx(model: torch.nn.Module, path, threads: int | None = None):
     """Export `model` (on CPU) to `path`: written to a temporary file, fsync'd, loaded, checked, renamed.
 
     Returns the checked ONNX Runtime session, ready to use. Raises BackendError if any step fails;
     `path` is then left as it was.
     """
+    try:
+        import onnx  # noqa: F401  (torch's exporter needs it to write the graph)
+    except ImportError as e:
+        raise BackendError(f"exporting to ONNX needs the onnx package ({e}); install it with `pip install onnx`") from None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()
@@ -205,7 +208,7 @@ def export_onnx(model: torch.nn.Module, path, threads: Optional[int] = None):
             session = make_session(Path(tmp), threads)
         except BackendError:
             raise
-        except Exception as e:  # the exporter and ONNX Runtime raise many types; all mean "no ONNX path"
+        except Exception as e:  # noqa: BLE001  (exporter and ONNX Runtime raise many types: all mean "no ONNX")
             raise BackendError(f"exporting {getattr(model, 'arch_name', 'the model')} to ONNX failed: "
                                f"{type(e).__name__}: {e}") from None
         _verify(session, model, names, path)
@@ -241,7 +244,7 @@ class OnnxBackend:
 
     name = "onnx"
 
-    def __init__(self, session, minimum_samples: int, path: Optional[Path] = None):
+    def __init__(self, session, minimum_samples: int, path: Path | None = None):
         self.session = session
         self.min_samples = minimum_samples
         self.path = path
@@ -252,15 +255,15 @@ class OnnxBackend:
                                f"outputs {self.output_names})")
 
     @classmethod
-    def for_model(cls, model: torch.nn.Module, threads: Optional[int] = None,
-                  cache: Optional[Path] = None) -> "OnnxBackend":
+    def for_model(cls, model: torch.nn.Module, threads: int | None = None,
+                  cache: Path | None = None) -> OnnxBackend:
         """The cached graph of `model`, exported on first use (once), rebuilt when unreadable."""
         _onnxruntime()  # fail fast, before hashing or exporting, when ONNX Runtime is missing
         path = cached_graph_path(model, cache)
         if path.exists():
             try:
                 return cls(make_session(path, threads), min_samples(model), path)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001  (any load failure: export again)
                 log.warning("cached ONNX graph %s cannot be used (%s); exporting it again",
                             path, str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
         log.warning("exporting %s to ONNX, once (cached at %s)", getattr(model, "arch_name", "model"), path)
@@ -268,6 +271,6 @@ class OnnxBackend:
         _remove_stale(path)
         return cls(session, min_samples(model), path)
 
-    def run(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         x = pad_to_minimum(np.ascontiguousarray(batch, np.float32), self.min_samples)  # (batch, samples)
         return dict(zip(self.output_names, self.session.run(self.output_names, {INPUT: x})))

@@ -9,8 +9,7 @@ import logging
 import numpy as np
 import pytest
 
-from panns_core import Tagger
-from panns_core import onnx_backend
+from panns_core import Tagger, onnx_backend
 from panns_core.errors import BackendError, PannsError
 
 SR = 32000
@@ -247,13 +246,14 @@ def test_cli_export_and_tag_backends(official_checkpoint, tmp_path, shared_dir):
                    session.run(["clipwise_output", "embedding"], {"waveform": onnx_backend.pad_to_minimum(x, 9920)})))
     assert_outputs_close(got, tagger.backend.run(x), "exported file")
 
-    clip = sorted((shared_dir / "audio").rglob("*.wav"))[0]
+    clip = min((shared_dir / "audio").rglob("*.wav"))
     tables = {}
     for backend in ("torch", "onnx"):
         csv_path = tmp_path / f"{backend}.csv"
         assert main(["tag", str(clip), "--model", path, "--csv", str(csv_path), "--backend", backend,
                      "--quiet"]) == 0
-        tables[backend] = list(csv.DictReader(open(csv_path)))
+        with open(csv_path) as f:
+            tables[backend] = list(csv.DictReader(f))
     assert [r["label_1"] for r in tables["torch"]] == [r["label_1"] for r in tables["onnx"]]
     for a, b in zip(tables["torch"], tables["onnx"]):
         assert abs(float(a["score_1"]) - float(b["score_1"])) <= SCORE_TOLERANCE
