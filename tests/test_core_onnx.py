@@ -141,9 +141,10 @@ def onnx_cache(tmp_path_factory):
 # (arch, classes): the five released architectures, and a 65-class head as our training writes.
 MODELS = [("Cnn14", 527), ("ResNet38", 527), ("Wavegram_Logmel_Cnn14", 527), ("MobileNetV1", 527),
           ("Cnn14_DecisionLevelMax", 527), ("Cnn14", 65)]
-# 0.1 s; 139,999 (odd: Wavegram one step short, last frames dropped by pooling); 317,120 (992 STFT
-# frames, a multiple of 32: no frames for DecisionLevelMax to repeat); 10 s.
-LENGTHS = [3200, 139_999, 317_120, 320_000]
+# 0.1 s (padded before the graph); 139,999 (odd: 438 frames, Wavegram one step short, frames dropped by
+# pooling); 10 s (1001 frames, Wavegram exactly aligned). DecisionLevelMax adds 317,120 samples (992 frames,
+# a multiple of 32: no frames to repeat, unlike the traced length).
+LENGTHS = [3200, 139_999, 320_000]
 
 
 @pytest.mark.slow
@@ -152,8 +153,8 @@ def test_every_architecture_matches_pytorch_at_every_length(arch, classes, offic
     labels = "animal"
     torch_tagger, onnx_tagger = backend_pair(official_checkpoint(arch, classes), onnx_cache, labels=labels)
     assert onnx_tagger.backend_name == "onnx"
-    for samples in LENGTHS:
-        for batch in (1, 3):
+    for samples in LENGTHS + ([317_120] if arch == "Cnn14_DecisionLevelMax" else []):
+        for batch in (1, 2):
             x = noise(batch, samples, seed=samples + batch)
             assert_outputs_close(onnx_tagger.backend.run(x), torch_tagger.backend.run(x), f"{arch} {batch}x{samples}")
     # 25 s through the Tagger's windows (two full, one end-aligned) plus a short clip in the same call
