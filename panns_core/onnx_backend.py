@@ -185,9 +185,8 @@ def export_onnx(model: torch.nn.Module, path, threads: int | None = None):
     try:
         import onnx  # noqa: F401  (torch's exporter needs it to write the graph)
     except ImportError as e:
-        raise BackendError(f"exporting to ONNX needs the onnx package ({e}); install it with `pip install onnx`") from None
+        raise BackendError(f"exporting to ONNX needs the onnx package ({e}); `pip install onnx`") from None
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()
     with torch.no_grad():
         names = list(model(torch.from_numpy(_check_input(model))).keys())
@@ -195,7 +194,12 @@ def export_onnx(model: torch.nn.Module, path, threads: int | None = None):
     dynamic = {INPUT: {0: "batch", 1: "samples"}, **{n: {0: "batch"} for n in names}}
     if "framewise_output" in names:
         dynamic["framewise_output"] = {0: "batch", 1: "frames"}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    except OSError as e:
+        raise BackendError(f"cannot write the ONNX graph into {path.parent} ({e}); "
+                           "set PANNS_CACHE_DIR to a writable folder") from None
     os.close(fd)
     try:
         try:

@@ -106,6 +106,15 @@ def test_auto_falls_back_when_the_export_fails(official_checkpoint, monkeypatch,
         Tagger(tagger.model, device="cpu", backend="onnx")
 
 
+def test_unwritable_cache_folder_falls_back_under_auto(official_checkpoint, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a-file-not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("PANNS_CACHE_DIR", str(blocker))
+    with caplog.at_level(logging.WARNING, logger="panns_core"):
+        tagger = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), device="cpu")
+    assert tagger.backend_name == "torch" and "set PANNS_CACHE_DIR to a writable folder" in caplog.text
+
+
 def test_backend_choice_rules(official_checkpoint, monkeypatch):
     tagger = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), device="cpu", backend="torch")
     monkeypatch.setattr(onnx_backend, "export_onnx", lambda *a, **k: pytest.fail("must not export"))

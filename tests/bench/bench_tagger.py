@@ -8,9 +8,9 @@ rather than all 0.5; part 2 means most with real weights), same 10-s clips from 
 Every timing is the best of --repeats, with the contenders interleaved inside each repeat so
 that load from other processes on the machine hits all of them alike:
   1. Cnn14, batch 1 and batch 8: seconds per batch for panns_inference (a bench-only dependency,
-     requirements-bench.txt), our Tagger on PyTorch fp32 and bf16 and on ONNX Runtime; ratios to
+     requirements-bench.txt), our Tagger on PyTorch fp32 (and bf16 with --bf16) and on ONNX Runtime; ratios to
      panns_inference; max |difference| of ONNX scores against PyTorch fp32.
-  2. bf16 top-5 agreement with fp32 on every shared clip (the bar for turning bf16 on by default).
+  2. with --bf16: bf16 top-5 agreement with fp32 on every shared clip (the bar for bf16 by default).
   3. the other four architectures: ONNX / PyTorch time at batch 1 and 8, max |score difference|.
   4. real-time factor of `python -m panns_core tag` (whole command: start-up, decoding, CSV) on a
      synthetic recording of --minutes, with --backend onnx and --backend torch.
@@ -105,7 +105,8 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkpoint", type=Path, default=None, help="a real Cnn14 checkpoint (default: random)")
-    parser.add_argument("--skip-bf16-agreement", action="store_true", help="skip part 2 (tags every shared clip)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="also time bf16 and run part 2 (slow on CPUs without native bf16, e.g. no AVX-512)")
     args = parser.parse_args()
     import onnxruntime
 
@@ -136,18 +137,18 @@ def main():
           f"{'onnx/ref':>8} {'onnx/torch':>10} {'max|onnx-torch|':>16} {'max|torch-ref|':>15}")
     for batch in (1, 8):
         x = clips[:batch]
-        fns = {name: (lambda t=t, x=x: t.predict_batch(list(x), 32000))
-               for name, t in (("torch", ours), ("bf16", ours_bf16), ("onnx", ours_onnx))}
+        contenders = (("torch", ours), ("onnx", ours_onnx)) + ((("bf16", ours_bf16),) if args.bf16 else ())
+        fns = {name: (lambda t=t, x=x: t.predict_batch(list(x), 32000)) for name, t in contenders}
         if ref is not None:
             fns["ref"] = lambda x=x: ref.inference(x)[0]
         t, out = interleaved(fns, args.repeats)
-        r = t.get("ref", float("nan"))
+        r, t16 = t.get("ref", float("nan")), t.get("bf16", float("nan"))
         ref_diff = float(np.abs(np.stack([s.scores for s in out["torch"]]) - out["ref"]).max()) if ref else float("nan")
-        print(f"{batch:>5} {r:>9.3f} {t['torch']:>8.3f} {t['bf16']:>7.3f} {t['onnx']:>7.3f} {t['torch'] / r:>9.2f} "
-              f"{t['bf16'] / r:>8.2f} {t['onnx'] / r:>8.2f} {t['onnx'] / t['torch']:>10.2f} "
+        print(f"{batch:>5} {r:>9.3f} {t['torch']:>8.3f} {t16:>7.3f} {t['onnx']:>7.3f} {t['torch'] / r:>9.2f} "
+              f"{t16 / r:>8.2f} {t['onnx'] / r:>8.2f} {t['onnx'] / t['torch']:>10.2f} "
               f"{score_diff(out['onnx'], out['torch']):>16.1e} {ref_diff:>15.1e}")
 
-    if not args.skip_bf16_agreement:
+    if args.bf16:
         print("\n2. bf16 vs fp32 top-5 classes on every shared clip")
         paths = sorted(p for p in (SHARED / "audio").rglob("*") if p.suffix in (".wav", ".ogg", ".mp3"))
         same_set = same_order = 0
