@@ -38,6 +38,10 @@ EXPORTER = "torchscript-v1"  # bump when the export recipe changes: old cached g
 INPUT = "waveform"
 THREADS_ENV = "PANNS_ORT_THREADS"
 VERIFY_TOLERANCE = 1e-4  # largest score difference against PyTorch accepted for a fresh export
+# Audio per ONNX Runtime call. Its CPU kernels slow down per clip when a batch's activations outgrow the
+# caches (Cnn14, 2 threads: 8 x 10 s in one call took 2.3x as long per clip as one 10-s clip per call),
+# so a batch is run in chunks of about this much audio; short windows still share a call.
+RUN_SECONDS = 10
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +142,10 @@ def trace_samples(model: torch.nn.Module) -> int:
 
 def min_samples(model: torch.nn.Module) -> int:
     return int(getattr(model, "min_samples", 0))
+
+
+def chunk_samples(model: torch.nn.Module) -> int:
+    return RUN_SECONDS * model.audio.sample_rate
 
 
 def pad_to_minimum(batch: np.ndarray, minimum: int) -> np.ndarray:
@@ -248,9 +256,10 @@ class OnnxBackend:
 
     name = "onnx"
 
-    def __init__(self, session, minimum_samples: int, path: Path | None = None):
+    def __init__(self, session, minimum_samples: int, path: Path | None = None, chunk_samples: int = 320_000):
         self.session = session
         self.min_samples = minimum_samples
+        self.chunk_samples = chunk_samples  # samples per ONNX Runtime call (see RUN_SECONDS)
         self.path = path
         self.output_names = [o.name for o in session.get_outputs()]
         inputs = [i.name for i in session.get_inputs()]
@@ -266,15 +275,17 @@ class OnnxBackend:
         path = cached_graph_path(model, cache)
         if path.exists():
             try:
-                return cls(make_session(path, threads), min_samples(model), path)
+                return cls(make_session(path, threads), min_samples(model), path, chunk_samples(model))
             except Exception as e:  # noqa: BLE001  (any load failure: export again)
                 log.warning("cached ONNX graph %s cannot be used (%s); exporting it again",
                             path, str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
         log.warning("exporting %s to ONNX, once (cached at %s)", getattr(model, "arch_name", "model"), path)
         session = export_onnx(model, path, threads)
         _remove_stale(path)
-        return cls(session, min_samples(model), path)
+        return cls(session, min_samples(model), path, chunk_samples(model))
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         x = pad_to_minimum(np.ascontiguousarray(batch, np.float32), self.min_samples)  # (batch, samples)
-        return dict(zip(self.output_names, self.session.run(self.output_names, {INPUT: x})))
+        rows = max(1, self.chunk_samples // x.shape[1])
+        parts = [self.session.run(self.output_names, {INPUT: x[i:i + rows]}) for i in range(0, len(x), rows)]
+        return {name: np.concatenate([p[k] for p in parts]) for k, name in enumerate(self.output_names)}

@@ -62,8 +62,9 @@ def test_mobilenet_onnx_answers_as_pytorch_for_short_and_one_second_clips(offici
     onnx_tagger = Tagger(torch_tagger.model, device="cpu", backend=onnx_backend.OnnxBackend.for_model(
         torch_tagger.model, cache=monkey_cache))
     assert (torch_tagger.backend_name, onnx_tagger.backend_name) == ("torch", "onnx")
-    for samples in (3200, 32000, 33001):  # 0.1 s (padded outside the graph), 1 s, an odd length
-        x = noise(2, samples, seed=samples)
+    # 0.1 s (padded outside the graph), 1 s, an odd length; 3 x 4.4 s runs as chunks of 2 + 1 clips
+    for batch, samples in ((2, 3200), (2, 32000), (2, 33001), (3, 139_999)):
+        x = noise(batch, samples, seed=samples)
         assert_outputs_close(onnx_tagger.backend.run(x), torch_tagger.backend.run(x), f"{samples} samples")
     # Through the Tagger: 527 outputs viewed on the 65 animal labels, the same result objects.
     clips = [noise(1, 32000)[0], noise(1, 3200, seed=1)[0]]
