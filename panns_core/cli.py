@@ -1,4 +1,4 @@
-"""Command line: `python -m panns_core tag PATH... --csv tags.csv` and `python -m panns_core download NAME`.
+"""Command line: `python -m panns_core tag PATH... --csv tags.csv`, `download NAME` and `export NAME --onnx OUT`.
 
 Options mean the same in every command line of the project: `--checkpoint` names the weights (a
 released name such as Cnn14, a .pth path, owner/repo or hf://owner/repo/file) and `--arch` the
@@ -43,7 +43,8 @@ def tag(args) -> int:
         raise ConfigError(f"no audio files found in {', '.join(args.paths)}")
     tagger = Tagger.from_pretrained(args.checkpoint, arch=args.arch, device=args.device, labels=args.labels,
                                     checkpoint_labels=args.checkpoint_labels, window_seconds=args.window,
-                                    hop_seconds=args.hop, consistent=args.consistent, precision=args.precision)
+                                    hop_seconds=args.hop, consistent=args.consistent, precision=args.precision,
+                                    backend=args.backend)
     fields = ["file", "start", "end"] + [f"{c}_{r}" for r in range(1, args.top + 1)
                                          for c in ("label", "mid", "score")] + ["error"]
     out = open(args.csv, "w", newline="") if args.csv else sys.stdout
@@ -80,6 +81,18 @@ def download_cmd(args) -> int:
         except KeyError as e:
             raise ConfigError(e.args[0]) from None
         print(download(weights, progress=not args.quiet))
+    return 0
+
+
+def export_cmd(args) -> int:
+    """Write a checkpoint's model as a standalone ONNX graph (dynamic batch and length), checked against PyTorch."""
+    from .onnx_backend import export_onnx
+    from .tagger import Tagger
+
+    model = Tagger.from_pretrained(args.name, arch=args.arch, device="cpu", backend="torch",
+                                   progress=not args.quiet).model
+    export_onnx(model, args.onnx)
+    print(args.onnx)
     return 0
 
 
@@ -128,12 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--consistent", action="store_true", help="a parent scores at least its best child")
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     t.add_argument("--device", default="auto")
+    t.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                   help="auto: ONNX Runtime on CPU when it works (exported once, cached), PyTorch on GPUs")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=tag)
     d = sub.add_parser("download", help="fetch released checkpoints into the cache")
     d.add_argument("names", nargs="+")
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=download_cmd)
+    e = sub.add_parser("export", help="export a checkpoint to an ONNX graph for ONNX Runtime")
+    e.add_argument("name", metavar="CHECKPOINT", help="the weights: a released name, a .pth path, owner/repo or hf://owner/repo/file")
+    e.add_argument("--onnx", required=True, help="output .onnx file")
+    e.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
+    e.add_argument("--quiet", action="store_true")
+    e.set_defaults(func=export_cmd)
     ls = sub.add_parser("list", help="list released checkpoints and whether they are cached")
     ls.set_defaults(func=list_cmd)
     return parser

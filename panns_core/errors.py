@@ -39,6 +39,10 @@ class DownloadError(WeightsUnavailableError):
     """A download failed or its size/checksum did not match; the partial file is kept for resuming."""
 
 
+class BackendError(PannsError, RuntimeError):
+    """The inference backend asked for cannot run: ONNX Runtime missing or failing, or asked for off CPU / in bf16."""
+
+
 def run_command(command: Callable[[], int | None]) -> int:
     """Run a command line's body under the convention above and return its exit code.
 

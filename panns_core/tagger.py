@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from .audio import check_length, prepare_waveform, stream_audio
+from .backends import select_backend
 from .checkpoints import LoadedCheckpoint, load_checkpoint
-from .device import autocast, pick_device
+from .device import pick_device
 from .errors import AudioError, ConfigError, PannsError
 from .labels import LabelSet, get_label_set, labels_for_head, view
 from .ontology import make_consistent
@@ -100,7 +101,11 @@ class Tagger:
     def __init__(self, model: torch.nn.Module, labels="animal", device="auto", window_seconds: float = 10.0,
                  hop_seconds: Optional[float] = None, batch_size: int = 8, precision: str = "fp32",
                  consistent: bool = False, max_seconds: Optional[float] = None,
-                 info: Optional[LoadedCheckpoint] = None, model_labels: Optional[LabelSet] = None):
+                 info: Optional[LoadedCheckpoint] = None, model_labels: Optional[LabelSet] = None,
+                 backend="auto", threads: Optional[int] = None):
+        """`backend`: 'auto' (ONNX Runtime on CPU in fp32 when it works, else PyTorch), 'torch', 'onnx', or
+        another Tagger's `backend` object to share its exported graph; `threads`: ONNX Runtime intra-op
+        threads (default $PANNS_ORT_THREADS, else the physical cores; see panns_core.onnx_backend)."""
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.arch = getattr(model, "arch_name", type(model).__name__)
@@ -111,7 +116,7 @@ class Tagger:
         # A model whose labels are not a known set (generic class_i, a labels file) reports them as they are.
         self.labels = get_label_set(labels) if model_labels.indices.count(-1) == 0 else model_labels
         columns = view(model_labels, self.labels)
-        self.output_index = None if columns is None else torch.tensor(columns)
+        self.output_index = None if columns is None else np.asarray(columns)
         if window_seconds <= 0 or (hop_seconds is not None and hop_seconds <= 0):
             raise ConfigError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
         if batch_size < 1:
@@ -122,6 +127,8 @@ class Tagger:
         if precision not in ("fp32", "bf16"):
             raise ConfigError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
         self.precision = precision
+        self.backend = select_backend(backend, self.model, self.device, precision, threads)
+        self.backend_name = self.backend.name  # 'torch' or 'onnx': what actually runs the model
         self.consistent = consistent
         self.max_seconds = max_seconds
         self.info = info  # the LoadedCheckpoint the model came from, if any
@@ -190,19 +197,13 @@ class Tagger:
         elif last_end < total:
             yield total - self.window, buffer[-self.window:], total
 
-    @torch.no_grad()
     def _forward(self, batch: List[np.ndarray]):
-        x = torch.from_numpy(np.stack(batch)).to(self.device)  # (batch, samples)
-        with autocast(self.device, enabled=self.precision == "bf16", dtype=torch.bfloat16):
-            out = self.model(x)
-        scores = out["clipwise_output"].float()
-        frames = out.get("framewise_output")
+        out = self.backend.run(np.stack(batch))  # (batch, samples) -> the model's outputs as numpy
+        scores, frames = out["clipwise_output"], out.get("framewise_output")
         if self.output_index is not None:
-            index = self.output_index.to(scores.device)
-            scores = scores[:, index]
-            frames = frames[..., index] if frames is not None else None
-        frames = frames.float().cpu().numpy() if frames is not None else [None] * len(batch)
-        return scores.cpu().numpy(), out["embedding"].float().cpu().numpy(), frames
+            scores = scores[:, self.output_index]
+            frames = frames[..., self.output_index] if frames is not None else None
+        return scores, out["embedding"], frames if frames is not None else [None] * len(batch)
 
     def _run(self, streams, names: Sequence[str]) -> dict:
         """Run every window of every (clip_id, blocks) stream, batching equal-length windows.

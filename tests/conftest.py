@@ -14,6 +14,9 @@ ARTIFACTS = REPO / "test-artifacts"
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("PANNS_OFFLINE", "1")  # nothing in the suite may reach the network
+# The Tagger exports ONNX graphs into the cache folder: keep them out of ~/.cache, reused between runs
+# (they are keyed by the weights, so a stale one is never used).
+os.environ.setdefault("PANNS_CACHE_DIR", str(ARTIFACTS / "cache"))
 
 
 @pytest.fixture(scope="session")

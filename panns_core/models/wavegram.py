@@ -63,8 +63,10 @@ class WavegramLogmelCnn14(PannsModel):
 
 
 def _match_time(a: torch.Tensor, frames: int) -> torch.Tensor:
-    """Cut, or repeat the last frame, so a (batch, C, T, F) Wavegram has `frames` time steps."""
-    missing = frames - a.shape[2]
-    if missing <= 0:
-        return a[:, :, :frames]
-    return torch.cat([a, a[:, :, -1:].expand(-1, -1, missing, -1)], dim=2)
+    """Cut, or repeat the last frame, so a (batch, C, T, F) Wavegram has `frames` time steps.
+
+    Branch-free on purpose (append `frames` copies of the last step, then cut): a Python `if` on the
+    lengths would be frozen into an exported ONNX graph at the traced length, and clip lengths where
+    the Wavegram is one step short (every odd number of log-mel frames) would then fail to run.
+    """
+    return torch.cat([a, a[:, :, -1:].expand(-1, -1, frames, -1)], dim=2)[:, :, :frames]
