@@ -30,6 +30,7 @@ DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD = 0.1  # the page's slider starts here too: one value for the page, the API and the tests
 TIMELINE_WINDOW = 2.0   # seconds: short enough to say when a dog barks, long enough for the CNNs
 TIMELINE_HOP = 0.5
+BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "PyTorch"}  # for the summary line
 MAX_TIMELINE_WINDOWS = 60  # on long clips the hop grows so the timeline pass never exceeds this many windows
 
 
@@ -113,7 +114,7 @@ def timeline_tagger(tagger: Tagger, duration: float, window: float, hop: float) 
         return None
     return Tagger(tagger.model, labels=tagger.labels, device=str(tagger.device), window_seconds=window,
                   hop_seconds=hop, batch_size=tagger.batch_size, precision=tagger.precision,
-                  consistent=tagger.consistent)
+                  consistent=tagger.consistent, backend=tagger.backend)  # shares the exported graph
 
 
 def describe_timeline(result) -> str:
@@ -176,7 +177,8 @@ def analyse_wave(wave: np.ndarray, stem: str, tagger, *, top_k: int = DEFAULT_TO
     total = time.perf_counter() - started
     model_ms = f"model {labels_seconds * 1000:.0f} ms" + (
         f" + {timeline_seconds * 1000:.0f} ms for the timeline" if over_time is not result else "")
-    summary = (f"**{tagger.arch}** on **{tagger.device}**: {model_ms}, "
+    summary = (f"**{tagger.arch}** on **{tagger.device}** ({BACKEND_NAMES.get(tagger.backend_name, tagger.backend_name)}): "
+               f"{model_ms}, "
                f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, "
                f"timeline {describe_timeline(over_time)}.")
     return Analysis(

@@ -45,6 +45,7 @@ class DemoConfig:
     queue_size: int              # waiting requests beyond this are refused, not piled up in memory
     fetch_at_start: bool         # fetch the first model's weights before serving (a local file needs none)
     on_space: bool
+    backend: str = "auto"        # what runs the models: auto (ONNX Runtime on CPU), torch or onnx
 
 
 def _env(name: str, old: str | None = None) -> str | None:
@@ -140,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="inference requests run at once (default %(default)s)")
     p.add_argument("--queue-size", type=int, default=int(_env_float("PANNS_DEMO_QUEUE_SIZE", 64)),
                    help="requests allowed to wait (default %(default)s)")
+    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=os.environ.get("PANNS_DEMO_BACKEND", "auto"),
+                   help="what runs the models: auto (ONNX Runtime on CPU, exported once and cached; PyTorch on a "
+                        "GPU), torch or onnx (default %(default)s)")
     p.add_argument("--no-fetch", dest="fetch_at_start", action="store_false",
                    help="do not fetch the default weights at start (offline start)")
     return p
@@ -173,5 +177,5 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
         # a file on this disk needs no fetch; a released name or a Hub address does
         fetch_at_start=args.fetch_at_start and not (args.checkpoint and Path(args.checkpoint).is_file()),
-        on_space=on_space,
+        on_space=on_space, backend=args.backend,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from panns_core.errors import PannsError, WeightsUnavailableError
+from panns_core.onnx_backend import default_threads
 
 from .analysis import DEFAULT_THRESHOLD, DEFAULT_TOP_K, analyse_wave, read_clip
 from .compare import answer, comparison_frame, comparison_markdown
@@ -50,8 +51,10 @@ class DemoState:
         self.config = config
         self.choices = {c.key: c for c in choices}
         self.compare_keys = compare_keys(config.compare, choices, config.checkpoint)
+        # Requests run `concurrency` at a time: each ONNX Runtime session gets its share of the cores.
         self.cache = cache or TaggerCache(config.max_loaded, window_seconds=config.window_seconds,
-                                          hop_seconds=config.hop_seconds)
+                                          hop_seconds=config.hop_seconds, backend=config.backend,
+                                          threads=default_threads(concurrency=config.concurrency))
         self.trust_index = TrustIndex(config.results_dir)
         self.failures: dict[str, str] = {}  # picker key -> why its weights did not load (shown in the page)
         self.csv_root = Path(tempfile.mkdtemp(prefix="panns_demo_"))

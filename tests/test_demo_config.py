@@ -34,6 +34,12 @@ def test_local_default_is_loopback_7860_and_fetches_cnn14():
     assert (cfg.window_seconds, cfg.timeline_window, cfg.timeline_hop) == (10.0, 2.0, 0.5)
 
 
+def test_backend_defaults_to_auto_and_comes_from_arguments_or_environment(monkeypatch):
+    assert parse_config([]).backend == "auto"
+    monkeypatch.setenv("PANNS_DEMO_BACKEND", "torch")
+    assert parse_config([]).backend == "torch" and parse_config(["--backend", "onnx"]).backend == "onnx"
+
+
 def test_timeline_windows_from_arguments_or_environment(monkeypatch):
     monkeypatch.setenv("PANNS_DEMO_TIMELINE_WINDOW", "3")
     monkeypatch.setenv("PANNS_DEMO_TIMELINE_HOP", "1.5")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from demo.analysis import MAX_TIMELINE_WINDOWS, analyse, analyse_wave
+from demo.analysis import MAX_TIMELINE_WINDOWS, analyse, analyse_wave, timeline_tagger
 from demo.config import parse_config
 from demo.models import TaggerCache, list_choices
 from demo.ui import DemoState, make_fetch, make_predict, model_status
@@ -335,3 +335,17 @@ def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(official_checkpo
     path = str(clip(shared_dir, "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg"))
     with pytest.raises(gr.Error, match="bytes, expected|check"):
         make_predict(state)(path, "MobileNetV1", 5, 0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend, shown", [("torch", "PyTorch"), ("onnx", "ONNX Runtime")])
+def test_backend_chosen_at_start_is_named_in_the_summary_and_shared_by_the_timeline(
+        shared_dir, planted_mobilenet, backend, shown):
+    path = str(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"))
+    state = make_state(planted_mobilenet, "--backend", backend)
+    key = next(iter(state.choices))
+    summary = make_predict(state)(path, key, 3, 0.5)[9]
+    assert f"({shown})" in summary
+    tagger = state.cache.get(state.choice(key))
+    assert tagger.backend_name == backend
+    assert timeline_tagger(tagger, 10.0, 2.0, 0.5).backend is tagger.backend  # one exported graph, not two
