@@ -3,6 +3,7 @@
 Built afresh on each call (about a millisecond): caching belongs to the app layer only, and the app
 caches the loaded Results, so this runs a handful of times per rerun at most.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,13 +14,15 @@ from panns_core.ontology import branch_of, ontology_path
 
 def animal_classes() -> pd.DataFrame:
     """index, mid, class (display name), branch (filter label), path ('Animal > ... > Bark'), in AudioSet order."""
-    return pd.DataFrame({
-        "index": list(ANIMAL.indices),
-        "mid": list(ANIMAL.mids),
-        "class": list(ANIMAL.names),
-        "branch": [branch_of(m) for m in ANIMAL.mids],
-        "path": [" > ".join(ontology_path(m)) for m in ANIMAL.mids],
-    })
+    return pd.DataFrame(
+        {
+            "index": list(ANIMAL.indices),
+            "mid": list(ANIMAL.mids),
+            "class": list(ANIMAL.names),
+            "branch": [branch_of(m) for m in ANIMAL.mids],
+            "path": [" > ".join(ontology_path(m)) for m in ANIMAL.mids],
+        }
+    )
 
 
 def branches() -> list[str]:

@@ -1,4 +1,5 @@
 """Class-wise comparison: AP per animal class for chosen runs, the difference to a baseline, filters and sorting."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -31,8 +32,9 @@ def filter_classes(classes: pd.DataFrame, branches=None, query: str = "") -> pd.
         keep &= classes["branch"].isin(list(branches))
     query = (query or "").strip().lower()
     if query:
-        keep &= classes["class"].str.lower().str.contains(query, regex=False) | \
-            classes["path"].str.lower().str.contains(query, regex=False)
+        keep &= classes["class"].str.lower().str.contains(query, regex=False) | classes[
+            "path"
+        ].str.lower().str.contains(query, regex=False)
     return classes[keep]
 
 
@@ -42,7 +44,8 @@ def class_table(res: Results, run_ids, baseline: str | None = None, branches=Non
     run_ids = [r for r in run_ids if r in res.runs.index]
     wanted = list(dict.fromkeys(run_ids + ([baseline] if baseline else [])))
     ap = res.final[res.final["run_id"].isin(wanted)].pivot_table(
-        index="index", columns="run_id", values="ap", aggfunc="first")
+        index="index", columns="run_id", values="ap", aggfunc="first"
+    )
     out = classes[["index", "class", "branch", "mid", "path"]].set_index("index")
     label = res.runs["label"]
     for run_id in wanted:

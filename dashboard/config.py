@@ -1,4 +1,8 @@
-"""Where the dashboard reads results from: `-- --results DIR`, else $PANNS_RESULTS_DIR, else the repository's results/."""
+"""Where the dashboard reads results from.
+
+`-- --results DIR`, else $PANNS_RESULTS_DIR, else the repository's results/.
+"""
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@
 The reference study compared models, balancing + mixup, amount of data and batch size by
 overlaying such curves; `colour_by` reproduces any of those views from the runs' settings.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,7 @@ def runs_in_comparison(res: Results, ids: list[str], comparison: str) -> list[st
     """Of `ids`, the runs drawn in that comparison's panel (solid and faint), plus every measured run beside them."""
     if comparison == ALL_RUNS:
         return ids
-    panel = comparison[1:comparison.index(")")]
+    panel = comparison[1 : comparison.index(")")]
     runs = res.runs.loc[ids]
     keep = runs["comparisons"].map(lambda c: panel in c) | (runs["status"] == "measured")
     return runs[keep]["run_id"].tolist()
@@ -69,20 +70,45 @@ def map_curves(res: Results, run_ids, colour_by: str = COLOUR_BY_RUN) -> pd.Data
 def reported_points(res: Results) -> pd.DataFrame:
     """Reported animal-class figures with a known iteration (the study's headline), drawn as single points.
     `scope` says what the figure averages (the study's: 66 classes, Music included)."""
-    runs = res.runs[(res.runs["status"] == "reported") & res.runs["iterations"].notna() & res.runs["animal_mAP"].notna()]
+    runs = res.runs[
+        (res.runs["status"] == "reported") & res.runs["iterations"].notna() & res.runs["animal_mAP"].notna()
+    ]
     scope = animal_overview(res).set_index("run_id")["scope"]
-    return pd.DataFrame({"run_id": runs["run_id"], "label": runs["label"], "iteration": runs["iterations"].astype(int),
-                         "mAP": runs["animal_mAP"], "scope": runs["run_id"].map(scope),
-                         "settings": runs.apply(setting_text, axis=1) if not runs.empty else pd.Series(dtype=str),
-                         "source": runs["source"]}).sort_values("label").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "run_id": runs["run_id"],
+                "label": runs["label"],
+                "iteration": runs["iterations"].astype(int),
+                "mAP": runs["animal_mAP"],
+                "scope": runs["run_id"].map(scope),
+                "settings": runs.apply(setting_text, axis=1) if not runs.empty else pd.Series(dtype=str),
+                "source": runs["source"],
+            }
+        )
+        .sort_values("label")
+        .reset_index(drop=True)
+    )
 
 
 def curve_table(curves: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """What the curve chart plots, as one table: measured curve rows, then the reported single figures."""
     measured = curves.assign(status="measured", scope="", source="measured here")
     reported = points.assign(status="reported", group=points["label"])
-    cols = ["label", "status", "iteration", "mAP", "mean_auc", "d_prime", "loss", "group", "settings", "scope",
-            "source", "run_id"]
+    cols = [
+        "label",
+        "status",
+        "iteration",
+        "mAP",
+        "mean_auc",
+        "d_prime",
+        "loss",
+        "group",
+        "settings",
+        "scope",
+        "source",
+        "run_id",
+    ]
     frames = [f.reindex(columns=cols) for f in (measured, reported) if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
@@ -111,5 +137,8 @@ def class_curves(res: Results, run_id: str, class_names) -> pd.DataFrame:
     rows = res.classwise[(res.classwise["run_id"] == run_id) & res.classwise["iteration"].notna()]
     rows = rows.assign(**{"class": rows["index"].map(names)})
     rows = rows[rows["class"].isin(list(class_names))]
-    return rows[["class", "index", "iteration", "ap", "auc", "positives"]].sort_values(
-        ["class", "iteration"]).reset_index(drop=True)
+    return (
+        rows[["class", "index", "iteration", "ap", "auc", "positives"]]
+        .sort_values(["class", "iteration"])
+        .reset_index(drop=True)
+    )

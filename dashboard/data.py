@@ -5,6 +5,7 @@ module adds what the pages need on top: a readable unique label per run that alw
 measured or reported, each run's final class-wise AP restricted to the 65 animal classes, its mAP
 on those classes, and the per-class statistics used by the "Class effect" page.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from panns_core.results import empty_classwise, empty_curve, eval_set_key, load_runs
-
 from dashboard.classes import animal_classes
+from panns_core.results import empty_classwise, empty_curve, eval_set_key, load_runs
 
 CLASS_STATS_FILE = "class_stats.csv"
 SETTING_KEYS = ("batch_size", "balanced", "mixup", "data_fraction", "lr")
@@ -68,6 +68,7 @@ def _labels(runs: list) -> list[str]:
     scope where it is shown. Only a run whose sole figure is a 527-class mAP (no per-class table)
     says so in its label; two runs that would still look alike get their run id.
     """
+
     def label(run):
         i = run.info
         only_527 = i.label_set == "audioset" and run.classwise.empty
@@ -86,23 +87,57 @@ def runs_table(runs) -> pd.DataFrame:
     rows = []
     for info, label in zip(infos, labels):
         row = {
-            "run_id": info.run_id, "label": label, "display_name": info.display_name, "model": info.model,
-            "kind": info.kind, "status": info.status, "trained_on": info.trained_on, "label_set": info.label_set,
-            "source": info.source or "measured here", "iterations": info.iterations, "hardware": info.hardware,
-            "created": info.created, "notes": info.notes,
-            "reported_mAP": info.metrics.get("mAP"), "classes_scored": info.metrics.get("classes_scored"),
-            "eval_set": _eval_set_text(info.eval_set), "eval_key": eval_set_key(info.eval_set),
+            "run_id": info.run_id,
+            "label": label,
+            "display_name": info.display_name,
+            "model": info.model,
+            "kind": info.kind,
+            "status": info.status,
+            "trained_on": info.trained_on,
+            "label_set": info.label_set,
+            "source": info.source or "measured here",
+            "iterations": info.iterations,
+            "hardware": info.hardware,
+            "created": info.created,
+            "notes": info.notes,
+            "reported_mAP": info.metrics.get("mAP"),
+            "classes_scored": info.metrics.get("classes_scored"),
+            "eval_set": _eval_set_text(info.eval_set),
+            "eval_key": eval_set_key(info.eval_set),
             "figure": _figure_text(info.extra.get("figure")),
             "comparisons": dict((info.extra.get("figure") or {}).get("comparisons") or {})
-            if isinstance(info.extra.get("figure"), dict) else {},
-            "series": (info.extra.get("figure") or {}).get("series", "") if isinstance(info.extra.get("figure"), dict) else "",
+            if isinstance(info.extra.get("figure"), dict)
+            else {},
+            "series": (info.extra.get("figure") or {}).get("series", "")
+            if isinstance(info.extra.get("figure"), dict)
+            else "",
         }
         for key in SETTING_KEYS:
             row[key] = info.settings.get(key)
         rows.append(row)
-    columns = ["run_id", "label", "display_name", "model", "kind", "status", "trained_on", "label_set", "source",
-               "iterations", "hardware", "created", "notes", "reported_mAP", "classes_scored", "eval_set", "eval_key",
-               "figure", "comparisons", "series", *SETTING_KEYS]
+    columns = [
+        "run_id",
+        "label",
+        "display_name",
+        "model",
+        "kind",
+        "status",
+        "trained_on",
+        "label_set",
+        "source",
+        "iterations",
+        "hardware",
+        "created",
+        "notes",
+        "reported_mAP",
+        "classes_scored",
+        "eval_set",
+        "eval_key",
+        "figure",
+        "comparisons",
+        "series",
+        *SETTING_KEYS,
+    ]
     table = pd.DataFrame(rows, columns=columns)
     for key in SETTING_KEYS:  # keep 16 as 16 and True as True (a float column would show 16.0)
         table[key] = pd.Series([row[key] for row in rows], dtype=object)
@@ -179,7 +214,10 @@ def load_results(root) -> Results:
     # A run scored on the animal set without a per-class table (the study's headline) keeps its own mAP.
     own = table["animal_mAP"].isna() & (table["label_set"] == "animal")
     table["animal_mAP_from"] = np.where(
-        table["animal_classes"].notna(), "mean of per-class AP", np.where(own, "the run's own mAP, no per-class table", ""))
+        table["animal_classes"].notna(),
+        "mean of per-class AP",
+        np.where(own, "the run's own mAP, no per-class table", ""),
+    )
     table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
     table.loc[own, "animal_classes"] = pd.to_numeric(table.loc[own, "classes_scored"], errors="coerce")
     table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
@@ -189,5 +227,12 @@ def load_results(root) -> Results:
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         warnings.append(f"skipped {root / CLASS_STATS_FILE}: {exc}")
         class_stats = None
-    return Results(root=root, runs=table, classwise=classwise, final=final, curves=curves,
-                   class_stats=class_stats, warnings=warnings)
+    return Results(
+        root=root,
+        runs=table,
+        classwise=classwise,
+        final=final,
+        curves=curves,
+        class_stats=class_stats,
+        warnings=warnings,
+    )

@@ -4,6 +4,7 @@ Clip counts come from results/class_stats.csv (official lists, written by `pytho
 metadata`); until it exists, from the run's own `train_clips` column. Label quality comes from
 class_stats.csv, else from any run carrying a `label_quality` column (the shipped PANNs figures do).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,7 +44,9 @@ def _stats(res: Results) -> pd.DataFrame:
 def count_options(res: Results, run_id: str) -> list[str]:
     """Count sources with at least one value for this run's classes, best first."""
     stats = _stats(res)
-    options = [c for c in (COUNT_ALL, COUNT_BALANCED, COUNT_UNBALANCED) if c in stats.columns and stats[c].notna().any()]
+    options = [
+        c for c in (COUNT_ALL, COUNT_BALANCED, COUNT_UNBALANCED) if c in stats.columns and stats[c].notna().any()
+    ]
     own = res.final.loc[res.final["run_id"] == run_id, "train_clips"]
     if own.notna().any():
         options.append(COUNT_RUN)
@@ -78,8 +81,10 @@ def count_source(count: str) -> str:
     """Where the clip counts of `count` come from, for the caption under the chart."""
     if count == COUNT_RUN:
         return "Clip counts: the `train_clips` column of this run's `classwise.csv` (the clips it trained on)."
-    return (f"Clip counts: `{CLASS_STATS_FILE}` in the results folder, counted from the official AudioSet segment "
-            "lists (balanced_train_segments.csv, unbalanced_train_segments.csv) by `python -m train metadata`.")
+    return (
+        f"Clip counts: `{CLASS_STATS_FILE}` in the results folder, counted from the official AudioSet segment "
+        "lists (balanced_train_segments.csv, unbalanced_train_segments.csv) by `python -m train metadata`."
+    )
 
 
 def correlation_text(rho: float, n: int, what: str) -> str:

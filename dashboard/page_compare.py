@@ -1,4 +1,8 @@
-"""Class-wise comparison page wiring: choose runs, baseline, branch and name filters, sort; chart, differences, table."""
+"""Class-wise comparison page wiring.
+
+Choose runs, baseline, branch and name filters, sort; chart, differences, table.
+"""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -16,9 +20,14 @@ def render(res: Results) -> None:
     ids, label = found
     chosen = st.multiselect("Runs", ids, default=compare.default_runs(res), key="compare_runs", format_func=label.get)
     default = overview.default_baseline(res)
-    options = [None] + ids
-    baseline = st.selectbox("Baseline for differences", options, index=options.index(default), key="compare_baseline",
-                            format_func=lambda r: "none" if r is None else label[r])
+    options = [None, *ids]
+    baseline = st.selectbox(
+        "Baseline for differences",
+        options,
+        index=options.index(default),
+        key="compare_baseline",
+        format_func=lambda r: "none" if r is None else label[r],
+    )
     col1, col2 = st.columns(2)
     picked = col1.multiselect("Ontology branches (none = all)", branches(), key="compare_branches")
     query = col2.text_input("Class name contains", key="compare_query")
@@ -35,8 +44,10 @@ def render(res: Results) -> None:
     table = compare.sort_table(table, by, descending)
     order = table["class"].tolist()
     colours = charts.run_colours(res.runs["label"])
-    st.plotly_chart(charts.class_dots(compare.long_values(table, "AP: "), order, "AP per animal class", colours),
-                    key="compare_chart")
+    st.plotly_chart(
+        charts.class_dots(compare.long_values(table, "AP: "), order, "AP per animal class", colours),
+        key="compare_chart",
+    )
     diffs = compare.long_values(table, "vs baseline: ")
     if baseline and not diffs.empty:
         st.plotly_chart(charts.difference_bars(diffs, order, label[baseline], colours), key="compare_diff_chart")

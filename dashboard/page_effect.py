@@ -1,4 +1,5 @@
 """Class effect page wiring: AP per class against training clips (log scale) and label quality, for one run."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -18,18 +19,31 @@ def render(res: Results) -> None:
     count = st.selectbox("Clip count", counts, key="effect_count") if counts else None
     table = effect.effect_table(res, run_id, count)
     if count is None:
-        st.info("No clip counts yet: `python -m train metadata` writes `class_stats.csv` (clips per class from the "
-                "official AudioSet lists) into the results folder. Showing AP against label quality meanwhile.")
+        st.info(
+            "No clip counts yet: `python -m train metadata` writes `class_stats.csv` (clips per class from the "
+            "official AudioSet lists) into the results folder. Showing AP against label quality meanwhile."
+        )
     else:
-        st.plotly_chart(charts.effect_scatter(table, "clips", count, True, f"AP against {count}: {label[run_id]}"),
-                        key="effect_chart")
-        st.caption(effect.correlation_text(*effect.rank_correlation(table, "clips"), "clip count") + " "
-                   + effect.count_source(count))
+        st.plotly_chart(
+            charts.effect_scatter(table, "clips", count, True, f"AP against {count}: {label[run_id]}"),
+            key="effect_chart",
+        )
+        st.caption(
+            effect.correlation_text(*effect.rank_correlation(table, "clips"), "clip count")
+            + " "
+            + effect.count_source(count)
+        )
     if table["label_quality"].notna().any():
-        st.plotly_chart(charts.effect_scatter(table, "label_quality", "label quality", False,
-                                              f"AP against label quality: {label[run_id]}"), key="effect_quality_chart")
-        st.caption(effect.correlation_text(*effect.rank_correlation(table, "label_quality"), "label quality")
-                   + " Label quality is the share of a class's labels that AudioSet's raters confirmed (PANNs paper).")
+        st.plotly_chart(
+            charts.effect_scatter(
+                table, "label_quality", "label quality", False, f"AP against label quality: {label[run_id]}"
+            ),
+            key="effect_quality_chart",
+        )
+        st.caption(
+            effect.correlation_text(*effect.rank_correlation(table, "label_quality"), "label quality")
+            + " Label quality is the share of a class's labels that AudioSet's raters confirmed (PANNs paper)."
+        )
     else:
         st.caption("Label quality is not known for these classes.")
     table_with_download(table, "class_effect.csv", "effect")

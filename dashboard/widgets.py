@@ -1,5 +1,6 @@
 """Small Streamlit helpers shared by the pages: a table that always comes with its CSV download, the run
 warnings, and the list of runs with per-class AP."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,14 @@ import streamlit as st
 def table_with_download(table: pd.DataFrame, file_name: str, key: str, **dataframe_kw) -> None:
     """Show a table and a button downloading exactly what is shown, as CSV."""
     st.dataframe(table, hide_index=True, width="stretch", **dataframe_kw)
-    st.download_button("Download CSV", table.to_csv(index=False).encode("utf-8"), file_name=file_name,
-                       mime="text/csv", key=f"download_{key}", on_click="ignore")
+    st.download_button(
+        "Download CSV",
+        table.to_csv(index=False).encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        key=f"download_{key}",
+        on_click="ignore",
+    )
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")

@@ -5,6 +5,7 @@ It holds no model code: decoding, resampling and inference are the core package'
 be trusted, ontology paths, spectrogram, timeline, segments of long clips, CSVs, time and device).
 Bad input raises `AudioError` with a message meant for the visitor; the page shows it and keeps serving.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,11 @@ from .plots import spectrogram_image, timeline_frame
 from .segments import SEGMENT_COLUMNS, result_segments, rounded
 from .trust import NO_TRUST, ModelTrust, trust_cell
 
-SILENCE_PEAK = 1e-4     # below this peak amplitude (about -80 dBFS) a clip counts as silent
-TIMELINE_CLASSES = 5    # more lines than this make the timeline unreadable
+SILENCE_PEAK = 1e-4  # below this peak amplitude (about -80 dBFS) a clip counts as silent
+TIMELINE_CLASSES = 5  # more lines than this make the timeline unreadable
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD = 0.1  # the page's slider starts here too: one value for the page, the API and the tests
-TIMELINE_WINDOW = 2.0   # seconds: short enough to say when a dog barks, long enough for the CNNs
+TIMELINE_WINDOW = 2.0  # seconds: short enough to say when a dog barks, long enough for the CNNs
 TIMELINE_HOP = 0.5
 BACKEND_NAMES = {"onnx": "ONNX Runtime", "torch": "PyTorch"}  # for the summary line
 MAX_TIMELINE_WINDOWS = 60  # on long clips the hop grows so the timeline pass never exceeds this many windows
@@ -38,16 +39,16 @@ MAX_TIMELINE_WINDOWS = 60  # on long clips the hop grows so the timeline pass ne
 class Analysis:
     """What the page shows for one clip."""
 
-    top: dict[str, float]          # gr.Label value: display name -> score, best first
-    ontology: str                  # Markdown: each top label with its AP and ontology path
-    spectrogram: np.ndarray        # RGB image of the log-mel spectrogram
-    timeline: pd.DataFrame         # long format: seconds, class, score (for gr.LinePlot)
-    csv_path: Path                 # all 65 scores
-    segments: pd.DataFrame         # class, start_s, end_s, peak_score: where each top class is heard
-    segments_csv: Path | None      # the same table as a file; None when there is none
-    summary: str                   # Markdown: time taken and device
-    model_seconds: float           # time inside the tagger, both passes (decode and plots excluded)
-    result: object = None          # the labels pass's TaggingResult (compare mode reuses it)
+    top: dict[str, float]  # gr.Label value: display name -> score, best first
+    ontology: str  # Markdown: each top label with its AP and ontology path
+    spectrogram: np.ndarray  # RGB image of the log-mel spectrogram
+    timeline: pd.DataFrame  # long format: seconds, class, score (for gr.LinePlot)
+    csv_path: Path  # all 65 scores
+    segments: pd.DataFrame  # class, start_s, end_s, peak_score: where each top class is heard
+    segments_csv: Path | None  # the same table as a file; None when there is none
+    summary: str  # Markdown: time taken and device
+    model_seconds: float  # time inside the tagger, both passes (decode and plots excluded)
+    result: object = None  # the labels pass's TaggingResult (compare mode reuses it)
 
 
 def read_clip(path: str | Path | None, sample_rate: int, max_seconds: float) -> np.ndarray:
@@ -69,23 +70,28 @@ def format_threshold(threshold: float) -> str:
 
 def _below(score: float, decimals: int) -> str:
     """`score` rounded down, so that a best score under the threshold never prints as reaching it."""
-    return f"{math.floor(score * 10 ** decimals) / 10 ** decimals:.{decimals}f}"
+    return f"{math.floor(score * 10**decimals) / 10**decimals:.{decimals}f}"
 
 
-def ontology_markdown(top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float],
-                      trust: ModelTrust = NO_TRUST) -> str:
+def ontology_markdown(
+    top: list[tuple[str, str, float]], threshold: float, best: tuple[str, str, float], trust: ModelTrust = NO_TRUST
+) -> str:
     """A table of the top labels with the model's AP for each (source on hover) and their AudioSet
     ontology paths, or why there is none."""
 
     if not top:
         shown = format_threshold(threshold)
         decimals = min(6, max(3, len(shown.partition(".")[2])))
-        return (f"No animal class scored {shown} or more; the highest was **{best[0]}** at "
-                f"{_below(best[2], decimals)}. Lower the threshold to see more (the timeline too "
-                "draws only classes that reach it).")
+        return (
+            f"No animal class scored {shown} or more; the highest was **{best[0]}** at "
+            f"{_below(best[2], decimals)}. Lower the threshold to see more (the timeline too "
+            "draws only classes that reach it)."
+        )
     rows = ["| # | Class | Score | How far to trust it | Place in the ontology |", "|---|---|---|---|---|"]
     for rank, (name, mid, score) in enumerate(top, 1):
-        rows.append(f"| {rank} | {name} | {score:.3f} | {trust_cell(trust.of(mid))} | {' > '.join(ontology_path(mid))} |")
+        rows.append(
+            f"| {rank} | {name} | {score:.3f} | {trust_cell(trust.of(mid))} | {' > '.join(ontology_path(mid))} |"
+        )
     return "\n".join(rows)
 
 
@@ -112,9 +118,17 @@ def timeline_tagger(tagger: Tagger, duration: float, window: float, hop: float) 
     same = (round(window * sr), round(hop * sr)) == (tagger.window, tagger.hop)
     if same or duration <= window:
         return None
-    return Tagger(tagger.model, labels=tagger.labels, device=str(tagger.device), window_seconds=window,
-                  hop_seconds=hop, batch_size=tagger.batch_size, precision=tagger.precision,
-                  consistent=tagger.consistent, backend=tagger.backend)  # shares the exported graph
+    return Tagger(
+        tagger.model,
+        labels=tagger.labels,
+        device=str(tagger.device),
+        window_seconds=window,
+        hop_seconds=hop,
+        batch_size=tagger.batch_size,
+        precision=tagger.precision,
+        consistent=tagger.consistent,
+        backend=tagger.backend,
+    )  # shares the exported graph
 
 
 def describe_timeline(result) -> str:
@@ -143,10 +157,19 @@ def analyse(path, tagger, *, max_seconds: float = 600.0, **options) -> Analysis:
     return analyse_wave(wave, Path(str(path)).stem or "clip", tagger, started=started, **options)
 
 
-def analyse_wave(wave: np.ndarray, stem: str, tagger, *, top_k: int = DEFAULT_TOP_K,
-                 threshold: float = DEFAULT_THRESHOLD, out_dir: Path, timeline_window: float = TIMELINE_WINDOW,
-                 timeline_hop_seconds: float = TIMELINE_HOP, trust: ModelTrust = NO_TRUST,
-                 started: float | None = None) -> Analysis:
+def analyse_wave(
+    wave: np.ndarray,
+    stem: str,
+    tagger,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    threshold: float = DEFAULT_THRESHOLD,
+    out_dir: Path,
+    timeline_window: float = TIMELINE_WINDOW,
+    timeline_hop_seconds: float = TIMELINE_HOP,
+    trust: ModelTrust = NO_TRUST,
+    started: float | None = None,
+) -> Analysis:
     """Run `tagger` on a decoded clip (at its sample rate) and build every output of the page.
 
     The labels, the CSV and the ontology come from the whole-clip scores of `tagger`'s windows;
@@ -172,15 +195,21 @@ def analyse_wave(wave: np.ndarray, stem: str, tagger, *, top_k: int = DEFAULT_TO
     spectrogram = spectrogram_image(tagger.log_mel(wave))
     timeline = timeline_frame(over_time, timeline_mids)
     long_clip = len(wave) > tagger.window
-    segments = (rounded(result_segments(over_time, [mid for _, mid, _ in top], float(threshold))) if long_clip
-                else pd.DataFrame(columns=SEGMENT_COLUMNS))
+    segments = (
+        rounded(result_segments(over_time, [mid for _, mid, _ in top], float(threshold)))
+        if long_clip
+        else pd.DataFrame(columns=SEGMENT_COLUMNS)
+    )
     total = time.perf_counter() - started
     model_ms = f"model {labels_seconds * 1000:.0f} ms" + (
-        f" + {timeline_seconds * 1000:.0f} ms for the timeline" if over_time is not result else "")
-    summary = (f"**{tagger.arch}** on **{tagger.device}** ({BACKEND_NAMES.get(tagger.backend_name, tagger.backend_name)}): "
-               f"{model_ms}, "
-               f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, "
-               f"timeline {describe_timeline(over_time)}.")
+        f" + {timeline_seconds * 1000:.0f} ms for the timeline" if over_time is not result else ""
+    )
+    summary = (
+        f"**{tagger.arch}** on **{tagger.device}** ({BACKEND_NAMES.get(tagger.backend_name, tagger.backend_name)}): "
+        f"{model_ms}, "
+        f"with decoding and pictures {total * 1000:.0f} ms, clip {result.duration:.1f} s, "
+        f"timeline {describe_timeline(over_time)}."
+    )
     return Analysis(
         top={name: float(score) for name, _, score in top},
         ontology=ontology_markdown(top, threshold, best, trust),

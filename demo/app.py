@@ -5,6 +5,7 @@ come from environment variables, see demo/config.py). It sets the no-telemetry e
 before Gradio is imported, fetches the default weights with a progress bar (or says why it
 cannot), builds the page and serves it.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,14 +43,17 @@ def prepare_first_model(state, fetch_allowed: bool) -> None:
         state.cache.get(choice)
     except PannsError as exc:
         message = failure_message(choice, exc)
-    except Exception as exc:  # noqa: BLE001 -- a bug, not the user's doing: its traceback, and the app still serves
+    except Exception as exc:
         traceback.print_exc()
         message = f"{type(exc).__name__}: {exc} (a bug in the loader; please report it)"
     else:
         return
     state.failures[choice.key] = message
-    print(f"Could not prepare {choice.label}: {message}\nThe app starts anyway and shows this in the page.",
-          file=sys.stderr, flush=True)
+    print(
+        f"Could not prepare {choice.label}: {message}\nThe app starts anyway and shows this in the page.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,8 +67,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {exc}") from None
     prepare_first_model(state, config.fetch_at_start)
     demo = build_demo(state)
-    demo.launch(server_name=config.host, server_port=config.port, max_file_size=config.max_file_size,
-                footer_links=["api"])
+    demo.launch(
+        server_name=config.host, server_port=config.port, max_file_size=config.max_file_size, footer_links=["api"]
+    )
 
 
 if __name__ == "__main__":

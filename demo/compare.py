@@ -5,6 +5,7 @@ Models are run one after the other, each fetched through the app's cache (so the
 share its loaded-model limit); a model whose weights cannot be had or do not load is reported as
 unavailable with its reason while the others still answer.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,8 +32,16 @@ class ModelAnswer:
     unavailable: str | None = None
 
 
-def answer(key: str, label: str, load: Callable[[str], tuple[object, ModelTrust]], wave: np.ndarray,
-           sample_rate: int, top_k: int, threshold: float, known=None) -> ModelAnswer:
+def answer(
+    key: str,
+    label: str,
+    load: Callable[[str], tuple[object, ModelTrust]],
+    wave: np.ndarray,
+    sample_rate: int,
+    top_k: int,
+    threshold: float,
+    known=None,
+) -> ModelAnswer:
     """Run one model on `wave`; `load(key)` gives its tagger and per-class AP; `known`, this model's
     result when the page already has it (the chosen model), is used instead of a second pass.
     A PannsError (weights missing, file broken or mismatched) becomes the model's message."""
@@ -68,8 +77,17 @@ def comparison_frame(answers: list[ModelAnswer]) -> pd.DataFrame:
         if a.unavailable is not None:
             rows.append((a.label, 0, f"unavailable: {a.unavailable}", np.nan, np.nan, False, ""))
         for rank, (name, _, score, trust) in enumerate(a.top, 1):
-            rows.append((a.label, rank, name, round(score, 3), trust.ap if trust.ap is not None else np.nan,
-                         trust.low, trust.source))
+            rows.append(
+                (
+                    a.label,
+                    rank,
+                    name,
+                    round(score, 3),
+                    trust.ap if trust.ap is not None else np.nan,
+                    trust.low,
+                    trust.source,
+                )
+            )
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 

@@ -6,6 +6,7 @@ can be tested and printed without starting anything heavy.
 A Hugging Face Space runs `python demo/app.py` with no arguments, so every option can also
 come from an environment variable (set as a Space "Variable"); an explicit argument wins.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,24 +29,24 @@ class DemoConfig:
 
     host: str
     port: int
-    default_checkpoint: str      # released checkpoint offered first and fetched at start
-    checkpoint: str | None       # weights given at start: a .pth path, owner/repo, hf://owner/repo/file.pth
+    default_checkpoint: str  # released checkpoint offered first and fetched at start
+    checkpoint: str | None  # weights given at start: a .pth path, owner/repo, hf://owner/repo/file.pth
     checkpoint_arch: str | None  # its architecture (--arch), when the file does not say
-    compare: tuple[str, ...]     # released checkpoints compare mode runs (plus --checkpoint when given)
-    results_dir: Path            # where the per-class AP shown beside each class comes from
+    compare: tuple[str, ...]  # released checkpoints compare mode runs (plus --checkpoint when given)
+    results_dir: Path  # where the per-class AP shown beside each class comes from
     examples_dir: Path | None
-    max_seconds: float           # longest clip accepted
-    window_seconds: float        # analysis window of the tagger (PANNs were trained on 10 s)
-    hop_seconds: float | None    # step between windows (None: the window, no overlap)
-    timeline_window: float       # the timeline's own, finer windows (a 10-s window says nothing about *when*)
-    timeline_hop: float          # their step; made coarser on long clips so the extra pass stays bounded
-    max_loaded: int              # models kept in memory at once
-    max_file_size: str           # upload limit handed to Gradio, e.g. "200mb"
-    concurrency: int             # inference requests run at once; the rest wait in the queue
-    queue_size: int              # waiting requests beyond this are refused, not piled up in memory
-    fetch_at_start: bool         # fetch the first model's weights before serving (a local file needs none)
+    max_seconds: float  # longest clip accepted
+    window_seconds: float  # analysis window of the tagger (PANNs were trained on 10 s)
+    hop_seconds: float | None  # step between windows (None: the window, no overlap)
+    timeline_window: float  # the timeline's own, finer windows (a 10-s window says nothing about *when*)
+    timeline_hop: float  # their step; made coarser on long clips so the extra pass stays bounded
+    max_loaded: int  # models kept in memory at once
+    max_file_size: str  # upload limit handed to Gradio, e.g. "200mb"
+    concurrency: int  # inference requests run at once; the rest wait in the queue
+    queue_size: int  # waiting requests beyond this are refused, not piled up in memory
+    fetch_at_start: bool  # fetch the first model's weights before serving (a local file needs none)
     on_space: bool
-    backend: str = "auto"        # what runs the models: auto (ONNX Runtime on CPU), torch or onnx
+    backend: str = "auto"  # what runs the models: auto (ONNX Runtime on CPU), torch or onnx
 
 
 def _env(name: str, old: str | None = None) -> str | None:
@@ -102,50 +103,117 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help=f"address to listen on (default {LOCAL_HOST}; 0.0.0.0 on a Space)")
     p.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or GRADIO_SERVER_PORT)")
     # One vocabulary with the CLI and training: --checkpoint names weights, --arch an architecture.
-    p.add_argument("--default-checkpoint",
-                   default=_env("PANNS_DEMO_DEFAULT_CHECKPOINT", "PANNS_DEMO_DEFAULT_MODEL") or DEFAULT_CHECKPOINT,
-                   help="released checkpoint offered first and fetched at start (default %(default)s)")
-    p.add_argument("--default-model", dest="default_checkpoint", action=_DeprecatedAlias, new="--default-checkpoint",
-                   help=argparse.SUPPRESS)
-    p.add_argument("--checkpoint", default=_env("PANNS_DEMO_CHECKPOINT"),
-                   help="weights to offer first: a released name (Cnn14), a .pth file, a Hugging Face repo "
-                        "owner/repo, or hf://owner/repo/file.pth")
-    p.add_argument("--arch", dest="checkpoint_arch", default=_env("PANNS_DEMO_ARCH", "PANNS_DEMO_MODEL"),
-                   help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1), only for a file that does not "
-                        "record it")
+    p.add_argument(
+        "--default-checkpoint",
+        default=_env("PANNS_DEMO_DEFAULT_CHECKPOINT", "PANNS_DEMO_DEFAULT_MODEL") or DEFAULT_CHECKPOINT,
+        help="released checkpoint offered first and fetched at start (default %(default)s)",
+    )
+    p.add_argument(
+        "--default-model",
+        dest="default_checkpoint",
+        action=_DeprecatedAlias,
+        new="--default-checkpoint",
+        help=argparse.SUPPRESS,
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=_env("PANNS_DEMO_CHECKPOINT"),
+        help="weights to offer first: a released name (Cnn14), a .pth file, a Hugging Face repo "
+        "owner/repo, or hf://owner/repo/file.pth",
+    )
+    p.add_argument(
+        "--arch",
+        dest="checkpoint_arch",
+        default=_env("PANNS_DEMO_ARCH", "PANNS_DEMO_MODEL"),
+        help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1), only for a file that does not record it",
+    )
     p.add_argument("--model", dest="checkpoint_arch", action=_DeprecatedAlias, new="--arch", help=argparse.SUPPRESS)
-    p.add_argument("--compare", default=_env("PANNS_DEMO_COMPARE") or ",".join(DEFAULT_COMPARE),
-                   help="released checkpoints that compare mode runs, comma-separated (default %(default)s); "
-                        "--checkpoint is added to them")
-    p.add_argument("--results", dest="results_dir", default=_env("PANNS_DEMO_RESULTS") or str(REPO_RESULTS),
-                   help="results folder holding the per-class AP shown beside each class (default: the repository's)")
-    p.add_argument("--examples", dest="examples_dir", default=os.environ.get("PANNS_DEMO_EXAMPLES") or None,
-                   help="folder of example clips to list (default demo/examples when it has any)")
-    p.add_argument("--max-seconds", type=float, default=_env_float("PANNS_DEMO_MAX_SECONDS", 600.0),
-                   help="longest clip accepted, in seconds (default %(default)s)")
-    p.add_argument("--window-seconds", type=float, default=_env_float("PANNS_DEMO_WINDOW_SECONDS", 10.0),
-                   help="analysis window; shorter windows give a finer timeline (default %(default)s)")
-    p.add_argument("--hop-seconds", type=float, default=_env_float("PANNS_DEMO_HOP_SECONDS", 0.0) or None,
-                   help="step between windows (default: the window length)")
-    p.add_argument("--timeline-window", type=float, default=_env_float("PANNS_DEMO_TIMELINE_WINDOW", 2.0),
-                   help="window of the timeline's own pass, in seconds (default %(default)s); give the same "
-                        "window and hop as --window-seconds/--hop-seconds to draw the labels' windows instead")
-    p.add_argument("--timeline-hop", type=float, default=_env_float("PANNS_DEMO_TIMELINE_HOP", 0.5),
-                   help="step of the timeline's windows (default %(default)s; coarser on long clips)")
-    p.add_argument("--max-loaded", type=int, default=int(_env_float("PANNS_DEMO_MAX_LOADED", 3)),
-                   help="models kept in memory at once (default %(default)s: the three of compare mode; "
-                        "fewer bounds memory further, compare mode then reloads models in turn)")
-    p.add_argument("--max-file-size", default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
-                   help="largest upload accepted (default %(default)s)")
-    p.add_argument("--concurrency", type=int, default=int(_env_float("PANNS_DEMO_CONCURRENCY", 2)),
-                   help="inference requests run at once (default %(default)s)")
-    p.add_argument("--queue-size", type=int, default=int(_env_float("PANNS_DEMO_QUEUE_SIZE", 64)),
-                   help="requests allowed to wait (default %(default)s)")
-    p.add_argument("--backend", choices=["auto", "torch", "onnx"], default=os.environ.get("PANNS_DEMO_BACKEND", "auto"),
-                   help="what runs the models: auto (ONNX Runtime on CPU, exported once and cached; PyTorch on a "
-                        "GPU), torch or onnx (default %(default)s)")
-    p.add_argument("--no-fetch", dest="fetch_at_start", action="store_false",
-                   help="do not fetch the default weights at start (offline start)")
+    p.add_argument(
+        "--compare",
+        default=_env("PANNS_DEMO_COMPARE") or ",".join(DEFAULT_COMPARE),
+        help="released checkpoints that compare mode runs, comma-separated (default %(default)s); "
+        "--checkpoint is added to them",
+    )
+    p.add_argument(
+        "--results",
+        dest="results_dir",
+        default=_env("PANNS_DEMO_RESULTS") or str(REPO_RESULTS),
+        help="results folder holding the per-class AP shown beside each class (default: the repository's)",
+    )
+    p.add_argument(
+        "--examples",
+        dest="examples_dir",
+        default=os.environ.get("PANNS_DEMO_EXAMPLES") or None,
+        help="folder of example clips to list (default demo/examples when it has any)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=_env_float("PANNS_DEMO_MAX_SECONDS", 600.0),
+        help="longest clip accepted, in seconds (default %(default)s)",
+    )
+    p.add_argument(
+        "--window-seconds",
+        type=float,
+        default=_env_float("PANNS_DEMO_WINDOW_SECONDS", 10.0),
+        help="analysis window; shorter windows give a finer timeline (default %(default)s)",
+    )
+    p.add_argument(
+        "--hop-seconds",
+        type=float,
+        default=_env_float("PANNS_DEMO_HOP_SECONDS", 0.0) or None,
+        help="step between windows (default: the window length)",
+    )
+    p.add_argument(
+        "--timeline-window",
+        type=float,
+        default=_env_float("PANNS_DEMO_TIMELINE_WINDOW", 2.0),
+        help="window of the timeline's own pass, in seconds (default %(default)s); give the same "
+        "window and hop as --window-seconds/--hop-seconds to draw the labels' windows instead",
+    )
+    p.add_argument(
+        "--timeline-hop",
+        type=float,
+        default=_env_float("PANNS_DEMO_TIMELINE_HOP", 0.5),
+        help="step of the timeline's windows (default %(default)s; coarser on long clips)",
+    )
+    p.add_argument(
+        "--max-loaded",
+        type=int,
+        default=int(_env_float("PANNS_DEMO_MAX_LOADED", 3)),
+        help="models kept in memory at once (default %(default)s: the three of compare mode; "
+        "fewer bounds memory further, compare mode then reloads models in turn)",
+    )
+    p.add_argument(
+        "--max-file-size",
+        default=os.environ.get("PANNS_DEMO_MAX_FILE_SIZE", "200mb"),
+        help="largest upload accepted (default %(default)s)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(_env_float("PANNS_DEMO_CONCURRENCY", 2)),
+        help="inference requests run at once (default %(default)s)",
+    )
+    p.add_argument(
+        "--queue-size",
+        type=int,
+        default=int(_env_float("PANNS_DEMO_QUEUE_SIZE", 64)),
+        help="requests allowed to wait (default %(default)s)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "torch", "onnx"],
+        default=os.environ.get("PANNS_DEMO_BACKEND", "auto"),
+        help="what runs the models: auto (ONNX Runtime on CPU, exported once and cached; PyTorch on a "
+        "GPU), torch or onnx (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-fetch",
+        dest="fetch_at_start",
+        action="store_false",
+        help="do not fetch the default weights at start (offline start)",
+    )
     return p
 
 
@@ -170,12 +238,25 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
     compare = tuple(name.strip() for name in args.compare.split(",") if name.strip())
     examples = Path(args.examples_dir) if args.examples_dir else Path(__file__).resolve().parent / "examples"
     return DemoConfig(
-        host=host, port=port, default_checkpoint=args.default_checkpoint, checkpoint=args.checkpoint,
-        checkpoint_arch=args.checkpoint_arch, compare=compare, results_dir=Path(args.results_dir), examples_dir=examples, max_seconds=args.max_seconds,
-        window_seconds=args.window_seconds, hop_seconds=args.hop_seconds,
-        timeline_window=args.timeline_window, timeline_hop=args.timeline_hop, max_loaded=args.max_loaded,
-        max_file_size=args.max_file_size, concurrency=args.concurrency, queue_size=args.queue_size,
+        host=host,
+        port=port,
+        default_checkpoint=args.default_checkpoint,
+        checkpoint=args.checkpoint,
+        checkpoint_arch=args.checkpoint_arch,
+        compare=compare,
+        results_dir=Path(args.results_dir),
+        examples_dir=examples,
+        max_seconds=args.max_seconds,
+        window_seconds=args.window_seconds,
+        hop_seconds=args.hop_seconds,
+        timeline_window=args.timeline_window,
+        timeline_hop=args.timeline_hop,
+        max_loaded=args.max_loaded,
+        max_file_size=args.max_file_size,
+        concurrency=args.concurrency,
+        queue_size=args.queue_size,
         # a file on this disk needs no fetch; a released name or a Hub address does
         fetch_at_start=args.fetch_at_start and not (args.checkpoint and Path(args.checkpoint).is_file()),
-        on_space=on_space, backend=args.backend,
+        on_space=on_space,
+        backend=args.backend,
     )

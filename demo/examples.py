@@ -3,6 +3,7 @@
 demo/examples/ ships a few short CC0 / CC BY clips (credited in its ATTRIBUTION.csv); a deployer
 may add clips there or point --examples / PANNS_DEMO_EXAMPLES at another folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ On ZeroGPU a GPU is attached only while a function decorated with `spaces.GPU` r
 `spaces` package is installed on Spaces and usually absent elsewhere, so the decorator is
 applied only when it imports; the same code then runs unchanged on a CPU or a local GPU.
 """
+
 from __future__ import annotations
 
 from typing import Callable, TypeVar

@@ -5,6 +5,7 @@ which checkpoints the page offers, says whether each is ready (and, when it is n
 how to get it), and keeps each loaded `Tagger` for reuse so that a checkpoint is read from
 disk once, not once per request.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,10 @@ def _pretrained_choice(name: str) -> ModelChoice:
     return ModelChoice(
         key=name,
         label=f"{name} (PANNs general{score})",
-        about=(f"The published PANNs **{name}** trained on all 527 AudioSet classes{score}, "
-               f"viewed on the 65 animal classes. Licence: {w.licence}."),
+        about=(
+            f"The published PANNs **{name}** trained on all 527 AudioSet classes{score}, "
+            f"viewed on the 65 animal classes. Licence: {w.licence}."
+        ),
         source=name,
         arch=w.arch,
     )
@@ -107,12 +110,16 @@ def how_to_get(choice: ModelChoice) -> str:
     reads the same in the page's Markdown, in an error pop-up and on the terminal."""
     if choice.pretrained:
         # The core's own words (file, command, URL, cache path), as the CLI and the Tagger say them.
-        text = (missing_message(checkpoints.PRETRAINED[choice.source], reason="not on this machine")
-                + " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there.")
+        text = (
+            missing_message(checkpoints.PRETRAINED[choice.source], reason="not on this machine")
+            + " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there."
+        )
     elif choice.source.startswith(HUB_PREFIX):
-        text = (f"{choice.source} is not on this machine and could not be fetched from the Hugging Face Hub. "
-                "Check the repository name and the network, or download the file and start the app with "
-                "`--checkpoint PATH`.")
+        text = (
+            f"{choice.source} is not on this machine and could not be fetched from the Hugging Face Hub. "
+            "Check the repository name and the network, or download the file and start the app with "
+            "`--checkpoint PATH`."
+        )
     else:
         return f"Checkpoint {choice.source} does not exist. Start the app with `--checkpoint PATH` to an existing file."
     if offline():
@@ -160,8 +167,8 @@ class TaggerCache:
         self.max_loaded = max_loaded
         self.tagger_options = tagger_options
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()
-        self._lock = threading.Lock()                        # guards the two dicts, held only briefly
-        self._loading: dict[str, threading.Lock] = {}       # one per key, held while that key loads
+        self._lock = threading.Lock()  # guards the two dicts, held only briefly
+        self._loading: dict[str, threading.Lock] = {}  # one per key, held while that key loads
         self.loads = 0  # how many times a checkpoint was read from disk (tests check sharing)
 
     def _cached(self, key: str) -> Tagger | None:

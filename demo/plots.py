@@ -5,6 +5,7 @@ matplotlib figure rendered to PNG cost more than a quarter of the model's own ti
 The timeline is a long-format table for `gr.LinePlot`, with its length capped so that a
 ten-minute clip does not ship tens of thousands of points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ from matplotlib import colormaps
 
 MAX_POINTS = 600  # per class on the timeline; longer series are max-pooled down to this
 MAX_COLUMNS = 1000  # spectrogram frames across; longer clips are averaged down to this
-ROW_HEIGHT = 2      # pixels per mel bin, so 64 bins make a 128-pixel-high picture
+ROW_HEIGHT = 2  # pixels per mel bin, so 64 bins make a 128-pixel-high picture
 _MAGMA = (colormaps["magma"](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)  # (256, 3)
 
 
@@ -26,7 +27,7 @@ def spectrogram_image(log_mel: np.ndarray) -> np.ndarray:
         log_mel = np.add.reduceat(log_mel, edges[:-1], axis=0) / np.diff(edges)[:, None]
     low, high = np.percentile(log_mel, [1, 99])
     level = np.clip((log_mel - low) / max(high - low, 1e-6), 0.0, 1.0)
-    index = (level.T[::-1] * 255).astype(np.uint8)                          # (mel_bins, columns), high bins on top
+    index = (level.T[::-1] * 255).astype(np.uint8)  # (mel_bins, columns), high bins on top
     return np.repeat(_MAGMA[index], ROW_HEIGHT, axis=0)
 
 
@@ -48,11 +49,11 @@ def timeline_frame(result, mids: list[str]) -> pd.DataFrame:
     cols = [result.labels.index_of(mid) for mid in mids]
     names = [result.labels.names[c] for c in cols]
     if result.framewise is not None:
-        values = np.asarray(result.framewise)[:, cols]                       # (frames, k)
+        values = np.asarray(result.framewise)[:, cols]  # (frames, k)
         times = np.arange(len(values)) * float(result.frame_seconds)
         values, times = _pool_max(values, times, MAX_POINTS)
     else:
-        values = np.asarray(result.timeline)[:, cols]                         # (windows, k)
+        values = np.asarray(result.timeline)[:, cols]  # (windows, k)
         starts = np.asarray(result.window_starts, dtype=float)
         if len(starts) == 1:
             times = np.array([0.0, float(result.duration)])
@@ -60,8 +61,10 @@ def timeline_frame(result, mids: list[str]) -> pd.DataFrame:
         else:
             times = np.minimum(starts + result.window_seconds / 2, result.duration)
             values, times = _pool_max(values, times, MAX_POINTS)
-    return pd.DataFrame({
-        "seconds": np.tile(times, len(cols)),
-        "class": np.repeat(names, len(times)),
-        "score": values.T.reshape(-1).astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "seconds": np.tile(times, len(cols)),
+            "class": np.repeat(names, len(times)),
+            "score": values.T.reshape(-1).astype(float),
+        }
+    )

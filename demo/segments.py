@@ -4,6 +4,7 @@ A line chart shows scores over time; a visitor with a one-hour recording wants a
 "Bark from 12.0 s to 18.5 s". Consecutive (or overlapping) windows above the threshold merge
 into one segment, so a bark heard across five windows is one row, not five.
 """
+
 from __future__ import annotations
 
 import numpy as np

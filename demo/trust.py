@@ -13,6 +13,7 @@ deserves less trust, and the page says so. The figures come from the results for
 Reading every run is cheap but not free, so the app builds one `TrustIndex` at start.
 This lookup could move into the core once the dashboard needs it too.
 """
+
 from __future__ import annotations
 
 import html
@@ -26,9 +27,11 @@ from panns_core.results import Run, load_runs
 
 LOW_AP = 0.3  # below this per-class AP a score above the threshold is marked "less reliable"
 NO_FIGURE = "no per-class figure"
-AP_MEANING = ("**AP** (average precision, 0 to 1) says how well the model finds that class on a labelled test "
-              f"set: near 1, its high scores are nearly always right; below {LOW_AP:g}, a high score is often a "
-              "false alarm, so it is marked *less reliable*.")
+AP_MEANING = (
+    "**AP** (average precision, 0 to 1) says how well the model finds that class on a labelled test "
+    f"set: near 1, its high scores are nearly always right; below {LOW_AP:g}, a high score is often a "
+    "false alarm, so it is marked *less reliable*."
+)
 
 # Released checkpoints -> the run holding the paper's per-class AP on the animal classes.
 REPORTED_RUNS = {
@@ -88,7 +91,9 @@ def _model_trust(run: Run) -> ModelTrust:
     by_mid = {str(mid): float(ap) for mid, ap in zip(rows["mid"], rows["ap"]) if not math.isnan(float(ap))}
     info = run.info
     what = "reported" if info.status == "reported" else "measured"
-    when = f", iteration {int(rows['iteration'].iloc[0])}" if len(rows) and not pd.isna(rows["iteration"].iloc[0]) else ""
+    when = (
+        f", iteration {int(rows['iteration'].iloc[0])}" if len(rows) and not pd.isna(rows["iteration"].iloc[0]) else ""
+    )
     source = f"{what} in run {info.run_id}{when}"
     if info.source:
         source += f"; source: {info.source}"
@@ -119,8 +124,11 @@ class TrustIndex:
         """A trained checkpoint's own measured AP: the newest run that recorded this file, or the run
         whose id the checkpoint carries (its training config's run id, or its run folder's name)."""
         ids = {i for i in (run_id, Path(path).parent.name if path else None) if i}
-        matches = [run for run in self.runs.values() if run.info.status == "measured"
-                   and (_same_file(run.info.checkpoint, path) or run.run_id in ids)]
+        matches = [
+            run
+            for run in self.runs.values()
+            if run.info.status == "measured" and (_same_file(run.info.checkpoint, path) or run.run_id in ids)
+        ]
         if not matches:
             return NO_TRUST
         return _model_trust(max(matches, key=lambda run: run.info.created))

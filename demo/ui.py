@@ -4,6 +4,7 @@ Everything that computes lives elsewhere (analysis, models, plots); the handlers
 translate between widgets and those functions, turn the package's errors into `gr.Error`
 messages for the visitor, and keep the app-layer state (loaded taggers, CSV folder).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,9 +53,13 @@ class DemoState:
         self.choices = {c.key: c for c in choices}
         self.compare_keys = compare_keys(config.compare, choices, config.checkpoint)
         # Requests run `concurrency` at a time: each ONNX Runtime session gets its share of the cores.
-        self.cache = cache or TaggerCache(config.max_loaded, window_seconds=config.window_seconds,
-                                          hop_seconds=config.hop_seconds, backend=config.backend,
-                                          threads=default_threads(concurrency=config.concurrency))
+        self.cache = cache or TaggerCache(
+            config.max_loaded,
+            window_seconds=config.window_seconds,
+            hop_seconds=config.hop_seconds,
+            backend=config.backend,
+            threads=default_threads(concurrency=config.concurrency),
+        )
         self.trust_index = TrustIndex(config.results_dir)
         self.failures: dict[str, str] = {}  # picker key -> why its weights did not load (shown in the page)
         self.csv_root = Path(tempfile.mkdtemp(prefix="panns_demo_"))
@@ -107,12 +112,18 @@ def model_status(state: DemoState, key: str) -> tuple[str, dict, dict]:
     The fetch button shows only when a fetch can work (never offline, never for a local file)."""
     choice = state.choice(key)
     if is_ready(choice) and key in state.failures:  # here but unusable: say why (the button stays, to retry)
-        return (f"{choice.about}\n\n**Could not load these weights:** {state.failures[key]}",
-                gr.update(interactive=True), gr.update(visible=False))
+        return (
+            f"{choice.about}\n\n**Could not load these weights:** {state.failures[key]}",
+            gr.update(interactive=True),
+            gr.update(visible=False),
+        )
     if is_ready(choice):
         return choice.about, gr.update(interactive=True), gr.update(visible=False)
-    return (f"{choice.about}\n\n{how_to_get(choice)}", gr.update(interactive=False),
-            gr.update(visible=can_fetch(choice)))
+    return (
+        f"{choice.about}\n\n{how_to_get(choice)}",
+        gr.update(interactive=False),
+        gr.update(visible=can_fetch(choice)),
+    )
 
 
 def not_ready_message(choice: ModelChoice) -> str:
@@ -146,13 +157,15 @@ def run_compare(state: DemoState, wave, sample_rate: int, top_k: int, threshold:
     """Every compare-mode model on the decoded clip; (Markdown, table) in the configured order.
     `known`: results the page already has, by key (the chosen model's is not computed twice)."""
     known = known or {}
+
     def load(key):
         tagger = state.tagger(key)
         return tagger, state.trust(key, tagger)
 
-    answers = {key: answer(key, short_name(state.choice(key)), load, wave, sample_rate, top_k, threshold,
-                           known.get(key))
-               for key in compare_order(state)}
+    answers = {
+        key: answer(key, short_name(state.choice(key)), load, wave, sample_rate, top_k, threshold, known.get(key))
+        for key in compare_order(state)
+    }
     ordered = [answers[k] for k in state.compare_keys]
     return comparison_markdown(ordered, threshold), comparison_frame(ordered)
 
@@ -170,19 +183,37 @@ def make_predict(state: DemoState):
             tagger = state.tagger(key)
             started = time.perf_counter()
             wave = read_clip(audio_path, tagger.sample_rate, cfg.max_seconds)  # decoded once for every model
-            result = analyse_wave(wave, Path(str(audio_path)).stem or "clip", tagger, top_k=int(top_k),
-                                  threshold=float(threshold), out_dir=state.csv_dir(),
-                                  timeline_window=cfg.timeline_window, timeline_hop_seconds=cfg.timeline_hop,
-                                  trust=state.trust(key, tagger), started=started)
+            result = analyse_wave(
+                wave,
+                Path(str(audio_path)).stem or "clip",
+                tagger,
+                top_k=int(top_k),
+                threshold=float(threshold),
+                out_dir=state.csv_dir(),
+                timeline_window=cfg.timeline_window,
+                timeline_hop_seconds=cfg.timeline_hop,
+                trust=state.trust(key, tagger),
+                started=started,
+            )
         except PannsError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         comparison, table = "", None
         if compare:
-            comparison, table = run_compare(state, wave, tagger.sample_rate, int(top_k), float(threshold),
-                                            known={key: result.result})
-        return (result.top, result.ontology, result.spectrogram, result.timeline, str(result.csv_path),
-                result.segments, str(result.segments_csv) if result.segments_csv else None, comparison, table,
-                result.summary)
+            comparison, table = run_compare(
+                state, wave, tagger.sample_rate, int(top_k), float(threshold), known={key: result.result}
+            )
+        return (
+            result.top,
+            result.ontology,
+            result.spectrogram,
+            result.timeline,
+            str(result.csv_path),
+            result.segments,
+            str(result.segments_csv) if result.segments_csv else None,
+            comparison,
+            table,
+            result.summary,
+        )
 
     return predict
 
@@ -226,8 +257,9 @@ def build_demo(state: DemoState) -> gr.Blocks:
         with gr.Row():
             with gr.Column(scale=1):
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip", elem_id="clip")
-                model = gr.Dropdown(choices=[(c.label, c.key) for c in state.choices.values()],
-                                    value=keys[0], label="Model")
+                model = gr.Dropdown(
+                    choices=[(c.label, c.key) for c in state.choices.values()], value=keys[0], label="Model"
+                )
                 status = gr.Markdown(first_status)
                 fetch_button = gr.Button("Fetch weights", visible=first_fetch["visible"])
                 with gr.Row():
@@ -238,9 +270,13 @@ def build_demo(state: DemoState) -> gr.Blocks:
                 clips = find_examples(cfg.examples_dir)
                 examples = None
                 if clips:
-                    examples = gr.Examples(examples=[[example_path(c)] for c in clips], inputs=[audio],
-                                           label="Example clips (click one to analyse it)",
-                                           api_visibility="private", elem_id="examples")
+                    examples = gr.Examples(
+                        examples=[[example_path(c)] for c in clips],
+                        inputs=[audio],
+                        label="Example clips (click one to analyse it)",
+                        api_visibility="private",
+                        elem_id="examples",
+                    )
             with gr.Column(scale=1):
                 labels = gr.Label(label="Top animal classes", num_top_classes=20, elem_id="labels")
                 summary = gr.Markdown(elem_id="summary")
@@ -251,33 +287,59 @@ def build_demo(state: DemoState) -> gr.Blocks:
         ontology = gr.Markdown(elem_id="ontology")
         gr.Markdown(AP_MEANING + f" (Cut-off: AP below {LOW_AP:g}.)")
         with gr.Row():
-            segments = gr.Dataframe(label="Where each top class is heard (clips longer than one window)",
-                                    elem_id="segments", scale=3)
+            segments = gr.Dataframe(
+                label="Where each top class is heard (clips longer than one window)", elem_id="segments", scale=3
+            )
             segments_csv = gr.File(label="Segments (CSV)", scale=1)
         # No fixed height: with one, Gradio's chart keeps its size and clips the legend below it,
         # leaving visitors unable to tell the lines apart.
-        timeline = gr.LinePlot(x="seconds", y="score", color="class", y_lim=[0, 1],
-                               label="Top classes over time (those at or above the threshold)",
-                               elem_id="timeline")
-        spectrogram = gr.Image(label="Log-mel spectrogram (time across, low to high frequencies upwards)",
-                               elem_id="spectrogram", interactive=False, format="png")
+        timeline = gr.LinePlot(
+            x="seconds",
+            y="score",
+            color="class",
+            y_lim=[0, 1],
+            label="Top classes over time (those at or above the threshold)",
+            elem_id="timeline",
+        )
+        spectrogram = gr.Image(
+            label="Log-mel spectrogram (time across, low to high frequencies upwards)",
+            elem_id="spectrogram",
+            interactive=False,
+            format="png",
+        )
 
         # Page-only events: kept out of the API (only the analysis is an endpoint for clients).
         status_outputs = [status, run, fetch_button]
-        model.change(lambda k: model_status(state, k), inputs=model, outputs=status_outputs,
-                     api_visibility="private")
+        model.change(lambda k: model_status(state, k), inputs=model, outputs=status_outputs, api_visibility="private")
         demo.load(lambda k: model_status(state, k), inputs=model, outputs=status_outputs, api_visibility="private")
-        fetch_button.click(make_fetch(state), inputs=model, outputs=status_outputs, concurrency_limit=1,
-                           api_visibility="private")
-        results = [labels, ontology, spectrogram, timeline, csv, segments, segments_csv, comparison,
-                   comparison_table, summary]
+        fetch_button.click(
+            make_fetch(state), inputs=model, outputs=status_outputs, concurrency_limit=1, api_visibility="private"
+        )
+        results = [
+            labels,
+            ontology,
+            spectrogram,
+            timeline,
+            csv,
+            segments,
+            segments_csv,
+            comparison,
+            comparison_table,
+            summary,
+        ]
         predict = make_predict(state)
         inputs = [audio, model, top_k, threshold, compare]
         run.click(clear_results, outputs=results, api_visibility="private", queue=False).then(
-            predict, inputs=inputs, outputs=results, api_name="analyse", concurrency_limit=cfg.concurrency,
-            concurrency_id="analyse")
+            predict,
+            inputs=inputs,
+            outputs=results,
+            api_name="analyse",
+            concurrency_limit=cfg.concurrency,
+            concurrency_id="analyse",
+        )
         if examples is not None:  # one click on an example analyses it with the page's settings
             examples.load_input_event.then(clear_results, outputs=results, api_visibility="private", queue=False).then(
-                predict, inputs=inputs, outputs=results, api_visibility="private", concurrency_id="analyse")
+                predict, inputs=inputs, outputs=results, api_visibility="private", concurrency_id="analyse"
+            )
     demo.queue(max_size=cfg.queue_size)
     return demo

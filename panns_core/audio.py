@@ -5,6 +5,7 @@ and resampled with soxr's streaming resampler, so a one-hour recording never sit
 length limit stops decoding as soon as it is passed, whatever the format. Every problem becomes an
 AudioError that says what is wrong with which input, and where.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, Optional
@@ -15,8 +16,17 @@ from .config import AudioConfig
 from .decode import BLOCK_SECONDS, check_rate, open_audio, pcm_to_float
 from .errors import AudioError
 
-__all__ = ["BLOCK_SECONDS", "audio_info", "check_finite", "check_length", "load_audio", "prepare_waveform",
-           "resample", "stream_audio", "to_float_mono"]
+__all__ = [
+    "BLOCK_SECONDS",
+    "audio_info",
+    "check_finite",
+    "check_length",
+    "load_audio",
+    "prepare_waveform",
+    "resample",
+    "stream_audio",
+    "to_float_mono",
+]
 
 
 def to_float_mono(waveform, what: str = "waveform") -> np.ndarray:
@@ -44,15 +54,19 @@ def check_finite(x: np.ndarray, what: str, sample_rate: int, first_frame: int = 
     value = x[frame] if x.ndim == 1 else x[frame][~finite[frame]][0]
     kind = "NaN" if np.isnan(value) else "infinite"
     at = first_frame + frame
-    raise AudioError(f"{what} contains {kind} samples, the first at {at / sample_rate:.2f} s (sample {at}): "
-                     f"the recording is damaged or was written by a faulty program; export it again")
+    raise AudioError(
+        f"{what} contains {kind} samples, the first at {at / sample_rate:.2f} s (sample {at}): "
+        f"the recording is damaged or was written by a faulty program; export it again"
+    )
 
 
 def check_length(seconds: float, max_seconds: Optional[float], what: str, how: str = "") -> None:
     """Refuse a clip longer than the limit; `how` says where the length came from."""
     if max_seconds is not None and seconds > max_seconds:
-        raise AudioError(f"{what} lasts {seconds:.0f} s{how}, longer than the {max_seconds:g} s limit: "
-                         f"cut it shorter (e.g. `ffmpeg -i INPUT -t {max_seconds:g} OUTPUT.wav`)")
+        raise AudioError(
+            f"{what} lasts {seconds:.0f} s{how}, longer than the {max_seconds:g} s limit: "
+            f"cut it shorter (e.g. `ffmpeg -i INPUT -t {max_seconds:g} OUTPUT.wav`)"
+        )
 
 
 def resample(x: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
@@ -64,8 +78,9 @@ def resample(x: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
     return soxr.resample(x, sample_rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def prepare_waveform(waveform, sample_rate: int, target_rate: int = AudioConfig.sample_rate,
-                     what: str = "waveform") -> np.ndarray:
+def prepare_waveform(
+    waveform, sample_rate: int, target_rate: int = AudioConfig.sample_rate, what: str = "waveform"
+) -> np.ndarray:
     """Validate, downmix, convert and resample an in-memory clip to float32 mono at `target_rate`."""
     sample_rate = check_rate(sample_rate, what)
     x = np.asarray(waveform)
@@ -85,8 +100,9 @@ def audio_info(path) -> tuple:
     return source.sample_rate, source.declared_seconds
 
 
-def stream_audio(path, target_rate: int = AudioConfig.sample_rate, max_seconds: Optional[float] = None
-                 ) -> Iterator[np.ndarray]:
+def stream_audio(
+    path, target_rate: int = AudioConfig.sample_rate, max_seconds: Optional[float] = None
+) -> Iterator[np.ndarray]:
     """Yield float32 mono blocks at `target_rate`, decoded and resampled block by block.
 
     With `max_seconds`, a file is refused by its header's duration where the container stores one, and in

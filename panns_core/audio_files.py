@@ -1,4 +1,5 @@
 """Finding audio files in folders: the one list of suffixes the CLI, the demo's examples and tools share."""
+
 from __future__ import annotations
 
 from pathlib import Path

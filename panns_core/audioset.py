@@ -2,6 +2,7 @@
 
 Its own module so that labels and ontology can both read it without importing each other first.
 """
+
 import json
 from functools import lru_cache
 from importlib import resources

@@ -11,6 +11,7 @@ loads; PyTorch on CUDA/MPS (ONNX Runtime's GPU providers are not used) and for b
 "auto" a failing ONNX Runtime falls back to PyTorch with one warning line; under "onnx" it is a
 BackendError.
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,9 @@ def onnx_unsuitable(device: torch.device, precision: str) -> str | None:
     return None
 
 
-def select_backend(choice, model: torch.nn.Module, device: torch.device, precision: str = "fp32",
-                   threads: int | None = None) -> Backend:
+def select_backend(
+    choice, model: torch.nn.Module, device: torch.device, precision: str = "fp32", threads: int | None = None
+) -> Backend:
     """The backend named by `choice` ('auto', 'torch', 'onnx'), or `choice` itself if it already is one."""
     if not isinstance(choice, str):
         if not callable(getattr(choice, "run", None)):
@@ -88,6 +90,9 @@ def select_backend(choice, model: torch.nn.Module, device: torch.device, precisi
 
         return OnnxBackend.for_model(model, threads=threads)
     except BackendError as e:
-        log.warning("ONNX Runtime cannot run %s (%s); using PyTorch instead",
-                    getattr(model, "arch_name", type(model).__name__), e)
+        log.warning(
+            "ONNX Runtime cannot run %s (%s); using PyTorch instead",
+            getattr(model, "arch_name", type(model).__name__),
+            e,
+        )
         return TorchBackend(model, device, precision)

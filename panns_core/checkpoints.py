@@ -5,6 +5,7 @@ ever unpickled. Official files may carry training state with numpy arrays beside
 those alone a retry allow-lists numpy's array reconstruction and nothing else. Loading returns a
 `LoadedCheckpoint`: the model and everything known about it (architecture, labels, audio settings).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,23 +29,34 @@ from .sources import HUB_DEFAULT_FILE, ResolvedSource, SourceLike, resolve_sourc
 from .weights import PRETRAINED, PretrainedWeights, get_weights  # noqa: F401
 
 # Key that only one architecture family has; Cnn14 and Cnn14_DecisionLevelMax share a layout.
-_SIGNATURES = [("pre_conv0.weight", "Wavegram_Logmel_Cnn14"), ("resnet.layer1.0.conv1.weight", "ResNet38"),
-               ("features.0.0.weight", "MobileNetV1"), ("conv_block6.conv1.weight", "Cnn14")]
+_SIGNATURES = [
+    ("pre_conv0.weight", "Wavegram_Logmel_Cnn14"),
+    ("resnet.layer1.0.conv1.weight", "ResNet38"),
+    ("features.0.0.weight", "MobileNetV1"),
+    ("conv_block6.conv1.weight", "Cnn14"),
+]
 
 # torch.save writes a zip archive; files from before PyTorch 1.6 are a bare pickle (protocol byte 0x80).
 _CHECKPOINT_MAGIC = (b"PK\x03\x04", b"\x80")
 
-_SAFETY_ADVICE = ("Use an official PANNs checkpoint (python -m panns_core list) or one written by this package "
-                  "(python -m train fit); a file from elsewhere can be re-saved as a plain state dict of tensors.")
+_SAFETY_ADVICE = (
+    "Use an official PANNs checkpoint (python -m panns_core list) or one written by this package "
+    "(python -m train fit); a file from elsewhere can be re-saved as a plain state dict of tensors."
+)
 
 
 def _numpy_allow_list() -> list:
     """The globals numpy needs to rebuild arrays and scalars, under the names old and new numpy pickle them."""
     from numpy._core import multiarray
 
-    allowed = [np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
-               (multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
-               (multiarray.scalar, "numpy.core.multiarray.scalar")]
+    allowed = [
+        np.ndarray,
+        np.dtype,
+        multiarray._reconstruct,
+        multiarray.scalar,
+        (multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
+        (multiarray.scalar, "numpy.core.multiarray.scalar"),
+    ]
     allowed += [type(np.dtype(t)) for t in ("f4", "f8", "i4", "i8", "u1", "b1", "f2", "u4", "u8", "i2")]
     return allowed
 
@@ -56,8 +68,13 @@ def _unpickler_reason(error: Exception) -> str:
     if "WeightsUnpickler error:" in text:
         text = text.split("WeightsUnpickler error:", 1)[1]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    keep = [line for line in lines if "weights_only" not in line and "torch.load" not in line
-            and not line.startswith(("Please", "Check the documentation", "(1)", "(2)"))]
+    keep = [
+        line
+        for line in lines
+        if "weights_only" not in line
+        and "torch.load" not in line
+        and not line.startswith(("Please", "Check the documentation", "(1)", "(2)"))
+    ]
     return (keep[0] if keep else "the file's contents are not plain tensors").rstrip(".")
 
 
@@ -70,10 +87,17 @@ def read_checkpoint(path, map_location="cpu") -> dict:
     with open(path, "rb") as f:
         head = f.read(4)
     if not head.startswith(_CHECKPOINT_MAGIC):
-        kind = "an empty file" if not head else "text" if head.isascii() and head.decode("ascii").isprintable() \
+        kind = (
+            "an empty file"
+            if not head
+            else "text"
+            if head.isascii() and head.decode("ascii").isprintable()
             else f"bytes {head!r}"
-        raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint: it holds {kind}, "
-                              "not a zip archive or pickle written by torch.save")
+        )
+        raise CheckpointError(
+            f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint: it holds {kind}, "
+            "not a zip archive or pickle written by torch.save"
+        )
     try:
         try:
             obj = torch.load(path, map_location=map_location, weights_only=True)
@@ -85,14 +109,20 @@ def read_checkpoint(path, map_location="cpu") -> dict:
     except pickle.UnpicklingError as e:
         if "Unsupported global" in str(e):
             unsafe = str(e).split("Unsupported global:", 1)[1].split(" was not", 1)[0].strip()
-            raise CheckpointError(f"{path} was refused for safety: it holds objects that are not safe to load "
-                                  f"({unsafe}), and loading them could run code. Only tensors, plain containers "
-                                  f"and numpy arrays are accepted. {_SAFETY_ADVICE}") from None
-        raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint and was refused for "
-                              f"safety: {_unpickler_reason(e)}. {_SAFETY_ADVICE}") from None
+            raise CheckpointError(
+                f"{path} was refused for safety: it holds objects that are not safe to load "
+                f"({unsafe}), and loading them could run code. Only tensors, plain containers "
+                f"and numpy arrays are accepted. {_SAFETY_ADVICE}"
+            ) from None
+        raise CheckpointError(
+            f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint and was refused for "
+            f"safety: {_unpickler_reason(e)}. {_SAFETY_ADVICE}"
+        ) from None
     except Exception as e:
-        raise CheckpointError(f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint; "
-                              f"it may be truncated or corrupt: {type(e).__name__}: {e}") from None
+        raise CheckpointError(
+            f"{path} ({size:,} bytes) is not a readable PyTorch checkpoint; "
+            f"it may be truncated or corrupt: {type(e).__name__}: {e}"
+        ) from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path} holds a {type(obj).__name__}, not a checkpoint dict")
     return obj
@@ -125,8 +155,11 @@ def check_state_dict(model: nn.Module, state: dict, source="checkpoint") -> None
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    shapes = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-              for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    shapes = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
     problems = []
     if missing:
         problems.append(f"{len(missing)} missing weights (e.g. {', '.join(missing[:3])})")
@@ -135,8 +168,9 @@ def check_state_dict(model: nn.Module, state: dict, source="checkpoint") -> None
     if shapes:
         problems.append(f"{len(shapes)} shape mismatches (e.g. {'; '.join(shapes[:3])})")
     if problems:
-        raise CheckpointError(f"{source} does not fit {getattr(model, 'arch_name', type(model).__name__)}: "
-                              + "; ".join(problems))
+        raise CheckpointError(
+            f"{source} does not fit {getattr(model, 'arch_name', type(model).__name__)}: " + "; ".join(problems)
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,9 +179,9 @@ class LoadedCheckpoint:
 
     model: nn.Module
     arch: str
-    labels: LabelSet                 # what the head's outputs mean, in order
+    labels: LabelSet  # what the head's outputs mean, in order
     audio: AudioConfig
-    path: Path                       # the local file read
+    path: Path  # the local file read
     weights: Optional[PretrainedWeights] = None  # the released entry, when it is one
     iteration: Optional[int] = None  # training iterations, when the file records them
     config: dict = field(default_factory=dict)  # the file's own config (e.g. the fit settings)
@@ -164,8 +198,11 @@ class LoadedCheckpoint:
     _LEGACY_KEYS = ("arch", "classes_num", "label_set", "audio", "path", "iteration", "weights", "config")
 
     def __iter__(self):
-        warnings.warn("unpacking load_checkpoint() is deprecated: use its .model and other fields",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "unpacking load_checkpoint() is deprecated: use its .model and other fields",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return iter((self.model, self))
 
     def __getitem__(self, key):
@@ -173,16 +210,16 @@ class LoadedCheckpoint:
             return (self.model, self)[key]
         if key not in self._LEGACY_KEYS:
             raise KeyError(key)
-        warnings.warn(f"checkpoint info[{key!r}] is deprecated: use the .{key} field", DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(f"checkpoint info[{key!r}] is deprecated: use the .{key} field", DeprecationWarning, stacklevel=2)
         return getattr(self, key)
 
     def get(self, key, default=None):
         return self[key] if key in self._LEGACY_KEYS else default
 
 
-def _labels_of(config: dict, weights: Optional[PretrainedWeights], head: int, labels: LabelsLike,
-               path: Path) -> LabelSet:
+def _labels_of(
+    config: dict, weights: Optional[PretrainedWeights], head: int, labels: LabelsLike, path: Path
+) -> LabelSet:
     """Labels given by the caller, else the file's config, else the released entry, else by head width."""
     if labels is None:
         if isinstance(config.get("labels"), dict):
@@ -198,8 +235,14 @@ def _labels_of(config: dict, weights: Optional[PretrainedWeights], head: int, la
     return labels_for_head(head, labels, source=str(path))
 
 
-def load_checkpoint(source: SourceLike, arch: Optional[str] = None, classes_num: Optional[int] = None,
-                    map_location="cpu", progress: bool = True, labels: LabelsLike = None) -> LoadedCheckpoint:
+def load_checkpoint(
+    source: SourceLike,
+    arch: Optional[str] = None,
+    classes_num: Optional[int] = None,
+    map_location="cpu",
+    progress: bool = True,
+    labels: LabelsLike = None,
+) -> LoadedCheckpoint:
     """Build the model a checkpoint describes and load it strictly.
 
     `source` is anything `resolve_source` takes: a file path, a released name (fetched into the cache),
@@ -224,14 +267,25 @@ def load_checkpoint(source: SourceLike, arch: Optional[str] = None, classes_num:
     if classes_num is not None and classes_num != head:
         raise CheckpointError(f"{path} predicts {head} classes, not the {classes_num} asked for")
     label_set = _labels_of(config, weights, head, labels, path)
-    audio = AudioConfig.from_dict(config.get("audio", {})) if config.get("audio") else \
-        (weights.audio if weights else AudioConfig())
+    audio = (
+        AudioConfig.from_dict(config.get("audio", {}))
+        if config.get("audio")
+        else (weights.audio if weights else AudioConfig())
+    )
     model = create_model(arch, classes_num=head, **audio.to_dict())
     check_state_dict(model, state, str(path))
     model.load_state_dict(state, strict=True)
     model.eval()
-    return LoadedCheckpoint(model=model, arch=arch, labels=label_set, audio=audio, path=path, weights=weights,
-                            iteration=obj.get("iteration"), config=config)
+    return LoadedCheckpoint(
+        model=model,
+        arch=arch,
+        labels=label_set,
+        audio=audio,
+        path=path,
+        weights=weights,
+        iteration=obj.get("iteration"),
+        config=config,
+    )
 
 
 def model_config(model: nn.Module, label_set: LabelsLike = None) -> dict:
@@ -240,8 +294,12 @@ def model_config(model: nn.Module, label_set: LabelsLike = None) -> dict:
     Labels of a known set are stored by name; any other set is stored in full (ids and names).
     """
     labels = get_label_set(label_set) if isinstance(label_set, (str, LabelSet)) else label_set_for(model.classes_num)
-    config = {"arch": model.arch_name, "classes_num": model.classes_num, "label_set": labels.name,
-              "audio": model.audio.to_dict()}
+    config = {
+        "arch": model.arch_name,
+        "classes_num": model.classes_num,
+        "label_set": labels.name,
+        "audio": model.audio.to_dict(),
+    }
     try:
         get_label_set(labels.name)
     except KeyError:
@@ -279,9 +337,13 @@ def head_to_animal(model: nn.Module) -> nn.Module:
     """Deprecated: `model.reset_head(ANIMAL)` keeps the animal rows of a general head (and works for any set)."""
     from .labels import ANIMAL, AUDIOSET
 
-    warnings.warn("head_to_animal(model) is deprecated: use model.reset_head(panns_core.labels.ANIMAL)",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "head_to_animal(model) is deprecated: use model.reset_head(panns_core.labels.ANIMAL)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     if model.fc_audioset.out_features != len(AUDIOSET):
-        raise CheckpointError(f"head_to_animal needs a {len(AUDIOSET)}-class head, "
-                              f"this one has {model.fc_audioset.out_features}")
+        raise CheckpointError(
+            f"head_to_animal needs a {len(AUDIOSET)}-class head, this one has {model.fc_audioset.out_features}"
+        )
     return model.reset_head(ANIMAL)

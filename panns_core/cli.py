@@ -4,6 +4,7 @@ Options mean the same in every command line of the project: `--checkpoint` names
 released name such as Cnn14, a .pth path, owner/repo or hf://owner/repo/file) and `--arch` the
 architecture (needed only for a bare file). Exit codes: see panns_core.errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,17 @@ def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
     """One row per file, or one per window; each with the top-k labels and scores."""
     spans = [(None, None, result.scores)]
     if per_window:
-        spans = [(s, min(s + result.window_seconds, result.duration), scores)
-                 for s, scores in zip(result.window_starts, result.timeline)]
+        spans = [
+            (s, min(s + result.window_seconds, result.duration), scores)
+            for s, scores in zip(result.window_starts, result.timeline)
+        ]
     for start, end, scores in spans:
-        row = {"file": str(path), "start": start if start is None else round(float(start), 3),
-               "end": end if end is None else round(float(end), 3), "error": ""}
+        row = {
+            "file": str(path),
+            "start": start if start is None else round(float(start), 3),
+            "end": end if end is None else round(float(end), 3),
+            "error": "",
+        }
         order = scores.argsort()[::-1][:k]
         for rank, i in enumerate(order, 1):
             row[f"label_{rank}"] = result.labels.names[i]
@@ -41,12 +48,23 @@ def tag(args) -> int:
     files = find_audio(args.paths)
     if not files:
         raise ConfigError(f"no audio files found in {', '.join(args.paths)}")
-    tagger = Tagger.from_pretrained(args.checkpoint, arch=args.arch, device=args.device, labels=args.labels,
-                                    checkpoint_labels=args.checkpoint_labels, window_seconds=args.window,
-                                    hop_seconds=args.hop, consistent=args.consistent, precision=args.precision,
-                                    backend=args.backend)
-    fields = ["file", "start", "end"] + [f"{c}_{r}" for r in range(1, args.top + 1)
-                                         for c in ("label", "mid", "score")] + ["error"]
+    tagger = Tagger.from_pretrained(
+        args.checkpoint,
+        arch=args.arch,
+        device=args.device,
+        labels=args.labels,
+        checkpoint_labels=args.checkpoint_labels,
+        window_seconds=args.window,
+        hop_seconds=args.hop,
+        consistent=args.consistent,
+        precision=args.precision,
+        backend=args.backend,
+    )
+    fields = (
+        ["file", "start", "end"]
+        + [f"{c}_{r}" for r in range(1, args.top + 1) for c in ("label", "mid", "score")]
+        + ["error"]
+    )
     out = open(args.csv, "w", newline="") if args.csv else sys.stdout
     failures = 0
     try:
@@ -89,8 +107,9 @@ def export_cmd(args) -> int:
     from .onnx_backend import export_onnx
     from .tagger import Tagger
 
-    model = Tagger.from_pretrained(args.name, arch=args.arch, device="cpu", backend="torch",
-                                   progress=not args.quiet).model
+    model = Tagger.from_pretrained(
+        args.name, arch=args.arch, device="cpu", backend="torch", progress=not args.quiet
+    ).model
     export_onnx(model, args.onnx)
     print(args.onnx)
     return 0
@@ -125,24 +144,38 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("tag", help="tag audio files or folders, write a CSV")
     t.add_argument("paths", nargs="+", help="audio files and/or folders (searched recursively)")
-    t.add_argument("--checkpoint", default="Cnn14",
-                   help="the weights: a released name (default: Cnn14), a .pth path, owner/repo or hf://owner/repo/file")
+    t.add_argument(
+        "--checkpoint",
+        default="Cnn14",
+        help="the weights: a released name (default: Cnn14), a .pth path, owner/repo or hf://owner/repo/file",
+    )
     t.add_argument("--model", dest="deprecated_model", default=None, help=argparse.SUPPRESS)  # old --checkpoint
     t.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
-    t.add_argument("--checkpoint-labels", default=None,
-                   help="CSV/JSON naming the outputs of a checkpoint whose head matches no known label set")
+    t.add_argument(
+        "--checkpoint-labels",
+        default=None,
+        help="CSV/JSON naming the outputs of a checkpoint whose head matches no known label set",
+    )
     t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
     t.add_argument("--top", type=positive_int, default=5)
     t.add_argument("--labels", choices=["animal", "audioset"], default="animal")
     t.add_argument("--window", type=positive_float, default=10.0, help="window length in seconds")
     t.add_argument("--hop", type=positive_float, default=None, help="hop between windows in seconds (default: window)")
-    t.add_argument("--rows", choices=["auto", "file", "window"], default="auto",
-                   help="auto: one row per window for files longer than a window, else one per file")
+    t.add_argument(
+        "--rows",
+        choices=["auto", "file", "window"],
+        default="auto",
+        help="auto: one row per window for files longer than a window, else one per file",
+    )
     t.add_argument("--consistent", action="store_true", help="a parent scores at least its best child")
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     t.add_argument("--device", default="auto")
-    t.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
-                   help="auto: ONNX Runtime on CPU when it works (exported once, cached), PyTorch on GPUs")
+    t.add_argument(
+        "--backend",
+        choices=["auto", "torch", "onnx"],
+        default="auto",
+        help="auto: ONNX Runtime on CPU when it works (exported once, cached), PyTorch on GPUs",
+    )
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=tag)
     d = sub.add_parser("download", help="fetch released checkpoints into the cache")
@@ -150,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--quiet", action="store_true")
     d.set_defaults(func=download_cmd)
     e = sub.add_parser("export", help="export a checkpoint to an ONNX graph for ONNX Runtime")
-    e.add_argument("name", metavar="CHECKPOINT", help="the weights: a released name, a .pth path, owner/repo or hf://owner/repo/file")
+    e.add_argument(
+        "name",
+        metavar="CHECKPOINT",
+        help="the weights: a released name, a .pth path, owner/repo or hf://owner/repo/file",
+    )
     e.add_argument("--onnx", required=True, help="output .onnx file")
     e.add_argument("--arch", default=None, help="architecture of a bare checkpoint file")
     e.add_argument("--quiet", action="store_true")

@@ -1,4 +1,5 @@
 """Audio settings shared by every PANNs model and checkpoint."""
+
 from dataclasses import asdict, dataclass
 
 

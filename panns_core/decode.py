@@ -8,6 +8,7 @@ as a length limit is passed and a refused file costs about one block of memory, 
 
 Every problem with the file itself becomes an AudioError naming the file and what to do about it.
 """
+
 from __future__ import annotations
 
 import struct
@@ -19,10 +20,10 @@ import numpy as np
 
 from .errors import AudioError
 
-MIN_SAMPLE_RATE = 1_000       # below this a "sample rate" is a damaged header, not a recording
-MAX_SAMPLE_RATE = 2_000_000   # above the fastest ultrasound recorders (bat detectors record at up to 1 MHz)
-BLOCK_SAMPLES = 1 << 21       # samples of all channels per block: 8 MB of float32
-BLOCK_SECONDS = 30            # and at most this long, so short blocks arrive early from long files
+MIN_SAMPLE_RATE = 1_000  # below this a "sample rate" is a damaged header, not a recording
+MAX_SAMPLE_RATE = 2_000_000  # above the fastest ultrasound recorders (bat detectors record at up to 1 MHz)
+BLOCK_SAMPLES = 1 << 21  # samples of all channels per block: 8 MB of float32
+BLOCK_SECONDS = 30  # and at most this long, so short blocks arrive early from long files
 
 # Containers whose duration is written in the header by the muxer (mp4 'mvhd', Matroska 'Duration', FLAC
 # STREAMINFO, WAV data size, Ogg's last granule). MP3 and ADTS AAC are missing on purpose: FFmpeg guesses
@@ -39,18 +40,24 @@ class AudioSource:
     name: str
     sample_rate: int
     channels: int
-    declared_seconds: Optional[float]   # from a trustworthy header; None when absent or only estimated
+    declared_seconds: Optional[float]  # from a trustworthy header; None when absent or only estimated
     blocks: Callable[[], Iterator[np.ndarray]]
-    decoder: str                        # "soundfile" or "pyav", for messages and benchmarks
+    decoder: str  # "soundfile" or "pyav", for messages and benchmarks
 
 
 def check_rate(sample_rate, what: str) -> int:
     """A whole number of samples per second in the range real recordings use (44100.0 is fine, 0 is not)."""
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(sample_rate) or sample_rate != int(sample_rate) \
-            or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise AudioError(f"{what}: the sample rate must be a whole number of Hz between {MIN_SAMPLE_RATE} and "
-                         f"{MAX_SAMPLE_RATE}, got {sample_rate!r}")
+    if (
+        isinstance(sample_rate, bool)
+        or not isinstance(sample_rate, (int, float, np.integer, np.floating))
+        or not np.isfinite(sample_rate)
+        or sample_rate != int(sample_rate)
+        or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE
+    ):
+        raise AudioError(
+            f"{what}: the sample rate must be a whole number of Hz between {MIN_SAMPLE_RATE} and "
+            f"{MAX_SAMPLE_RATE}, got {sample_rate!r}"
+        )
     return int(sample_rate)
 
 
@@ -142,9 +149,11 @@ def _pyav_source(path: Path) -> AudioSource:
             with av.open(str(path), metadata_errors="ignore") as box:
                 for frame in box.decode(box.streams.audio[0]):
                     if frame.sample_rate != rate or len(frame.layout.channels) != channels:
-                        raise AudioError(f"{path.name} changes from {rate} Hz x {channels} channels to "
-                                         f"{frame.sample_rate} Hz x {len(frame.layout.channels)} at "
-                                         f"{seen / rate:.2f} s: {REENCODE_HINT}")
+                        raise AudioError(
+                            f"{path.name} changes from {rate} Hz x {channels} channels to "
+                            f"{frame.sample_rate} Hz x {len(frame.layout.channels)} at "
+                            f"{seen / rate:.2f} s: {REENCODE_HINT}"
+                        )
                     samples = _frame_samples(frame, channels, path.name)
                     pending.append(samples)
                     pending_frames += len(samples)
@@ -182,17 +191,22 @@ def _declared_seconds(container, stream) -> Optional[float]:
 def _undecodable(path: Path, error: Exception) -> AudioError:
     rate = _riff_sample_rate(path)
     if rate is not None and not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        return AudioError(f"{path.name} is a WAV file whose header declares a sample rate of {rate} Hz, which no "
-                          f"recording has: the header is damaged; {REENCODE_HINT} from the original")
+        return AudioError(
+            f"{path.name} is a WAV file whose header declares a sample rate of {rate} Hz, which no "
+            f"recording has: the header is damaged; {REENCODE_HINT} from the original"
+        )
     detail = getattr(error, "strerror", None) or str(error)
-    return AudioError(f"{path.name} is not a decodable audio file ({detail}): give a WAV, FLAC, OGG, MP3, M4A "
-                      f"or WebM recording")
+    return AudioError(
+        f"{path.name} is not a decodable audio file ({detail}): give a WAV, FLAC, OGG, MP3, M4A or WebM recording"
+    )
 
 
 def _corrupt(name: str, seconds: float, error: Exception) -> AudioError:
     detail = getattr(error, "strerror", None) or str(error)
-    return AudioError(f"{name} is corrupt: decoding stopped after {seconds:.2f} s ({detail}); "
-                      f"{REENCODE_HINT} or cut the damaged end off")
+    return AudioError(
+        f"{name} is corrupt: decoding stopped after {seconds:.2f} s ({detail}); "
+        f"{REENCODE_HINT} or cut the damaged end off"
+    )
 
 
 def _riff_sample_rate(path: Path) -> Optional[int]:
@@ -203,8 +217,8 @@ def _riff_sample_rate(path: Path) -> Optional[int]:
         return None
     order, at = ("<" if head[:4] == b"RIFF" else ">"), 12
     while at + 8 <= len(head):
-        chunk, size = head[at:at + 4], struct.unpack(order + "I", head[at + 4:at + 8])[0]
+        chunk, size = head[at : at + 4], struct.unpack(order + "I", head[at + 4 : at + 8])[0]
         if chunk == b"fmt ":
-            return struct.unpack(order + "I", head[at + 12:at + 16])[0] if at + 16 <= len(head) else None
+            return struct.unpack(order + "I", head[at + 12 : at + 16])[0] if at + 16 <= len(head) else None
         at += 8 + size + (size & 1)
     return None

@@ -1,4 +1,5 @@
 """Choosing the device and the precision, once for every front end (Tagger, training, evaluation)."""
+
 from __future__ import annotations
 
 from contextlib import nullcontext

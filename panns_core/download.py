@@ -4,6 +4,7 @@ A download is only moved to its final name after its size and checksums match; a
 the cache by hand is verified on first use. An interrupted download stays as `<name>.part` and the
 next attempt continues it with an HTTP Range request. Nothing here runs at import time.
 """
+
 import hashlib
 import os
 import urllib.error
@@ -38,8 +39,10 @@ def fetch_command(weights: PretrainedWeights) -> str:
 def missing_message(weights: PretrainedWeights, cache: Optional[Path] = None, reason: str = "") -> str:
     target = cached_path(weights, cache)
     why = f" ({reason})" if reason else ""
-    return (f"{weights.filename} is not available{why}. Fetch it with `{fetch_command(weights)}`, "
-            f"or download {weights.url} yourself and put it at {target}.")
+    return (
+        f"{weights.filename} is not available{why}. Fetch it with `{fetch_command(weights)}`, "
+        f"or download {weights.url} yourself and put it at {target}."
+    )
 
 
 def file_digest(path: Path, algorithm: str) -> str:
@@ -64,8 +67,9 @@ def verify(path: Path, weights: PretrainedWeights) -> None:
 def _progress(total: Optional[int], initial: int, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=desc,
-                disable=not enabled)
+    return tqdm(
+        total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not enabled
+    )
 
 
 def http_fetch(url: str, part: Path, progress: bool, desc: str, timeout: float = 60) -> None:
@@ -97,7 +101,7 @@ def hub_file(uri: str, local_only: bool = False) -> Path:
 
     `local_only` (or PANNS_OFFLINE=1) only looks in the Hub cache, e.g. to tell whether a file is ready.
     """
-    parts = uri[len(HUB_PREFIX):].split("/", 2) if uri.startswith(HUB_PREFIX) else []
+    parts = uri[len(HUB_PREFIX) :].split("/", 2) if uri.startswith(HUB_PREFIX) else []
     if len(parts) != 3 or not all(parts):
         raise CheckpointError(f"{uri!r} is not of the form hf://owner/repo/file.pth")
     from huggingface_hub import hf_hub_download

@@ -4,15 +4,16 @@ Front ends (CLI, demo, dashboard) catch `PannsError` and show its message; anyth
 and shows its traceback. Each subclass also derives from the built-in type a caller would naturally
 expect. Library code never raises SystemExit: only a command line's `main` turns errors into exit codes.
 """
+
 from __future__ import annotations
 
 import sys
 from typing import Callable
 
 # Exit codes shared by `python -m panns_core`, `python -m train` and the apps' command lines.
-EXIT_OK = 0            # everything asked for was done
+EXIT_OK = 0  # everything asked for was done
 EXIT_INPUTS_FAILED = 1  # the command ran, but some inputs failed (each one named in the output)
-EXIT_USAGE = 2          # bad options, files or settings: a PannsError, told in one line (argparse uses 2 too)
+EXIT_USAGE = 2  # bad options, files or settings: a PannsError, told in one line (argparse uses 2 too)
 
 
 class PannsError(Exception):

@@ -3,6 +3,7 @@
 The log-mel front end itself lives on `PannsModel` (panns_core.models.base), which all models
 inherit; `LogmelFrontend`, its old name, still works with a deprecation warning.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -42,8 +43,9 @@ def clip_pool(x: torch.Tensor) -> torch.Tensor:
 
 def __getattr__(name):
     if name == "LogmelFrontend":
-        warnings.warn("panns_core.frontend.LogmelFrontend is now panns_core.models.PannsModel",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "panns_core.frontend.LogmelFrontend is now panns_core.models.PannsModel", DeprecationWarning, stacklevel=2
+        )
         from .models.base import PannsModel
 
         return PannsModel

@@ -6,6 +6,7 @@ labels (`class_0`, ...) or the labels of a file given with it. Every "which outp
 classes" question (the Tagger, training evaluation, cutting a head for fine-tuning) goes through
 `view`, so class counts are never written down anywhere else.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,8 +46,7 @@ class LabelSet:
 
 def _subset(name: str, indices: Sequence[int]) -> LabelSet:
     classes = audioset_data()["classes"]
-    return LabelSet(name, tuple(indices), tuple(classes[i][0] for i in indices),
-                    tuple(classes[i][1] for i in indices))
+    return LabelSet(name, tuple(indices), tuple(classes[i][0] for i in indices), tuple(classes[i][1] for i in indices))
 
 
 def _animal_indices() -> list:
@@ -141,14 +141,18 @@ def labels_for_head(classes_num: int, labels: LabelsLike = None, source: str = "
         else:
             chosen = load_labels_file(labels)
         if len(chosen) != classes_num:
-            raise ConfigError(f"{source} predicts {classes_num} classes but the labels {chosen.name!r} "
-                              f"name {len(chosen)}")
+            raise ConfigError(
+                f"{source} predicts {classes_num} classes but the labels {chosen.name!r} name {len(chosen)}"
+            )
         return chosen
     try:
         return label_set_for(classes_num)
     except KeyError:
-        warnings.warn(f"{source} predicts {classes_num} classes, which match no known label set; its outputs are "
-                      f"labelled class_0..class_{classes_num - 1} (give a labels file to name them)", stacklevel=2)
+        warnings.warn(
+            f"{source} predicts {classes_num} classes, which match no known label set; its outputs are "
+            f"labelled class_0..class_{classes_num - 1} (give a labels file to name them)",
+            stacklevel=2,
+        )
         return generic(classes_num)
 
 
@@ -163,7 +167,9 @@ def view(model_labels: LabelSet, requested: LabelSet) -> Optional[list]:
     position = {m: i for i, m in enumerate(model_labels.mids)}
     lacking = [m for m in requested.mids if m not in position]
     if lacking:
-        raise ConfigError(f"a {len(model_labels)}-class {model_labels.name} model cannot be viewed on the "
-                          f"{requested.name!r} label set ({len(requested)} classes): it has no output for "
-                          f"{len(lacking)} of them (e.g. {lacking[0]})")
+        raise ConfigError(
+            f"a {len(model_labels)}-class {model_labels.name} model cannot be viewed on the "
+            f"{requested.name!r} label set ({len(requested)} classes): it has no output for "
+            f"{len(lacking)} of them (e.g. {lacking[0]})"
+        )
     return [position[m] for m in requested.mids]

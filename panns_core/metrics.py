@@ -8,6 +8,7 @@ that can be scored, and the report names the classes that were left out, instead
 The per-class figures are scikit-learn's (`average_precision_score`, `roc_auc_score`), so our
 numbers are the ones every AudioSet paper computes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,6 +75,14 @@ def score(target, output) -> Scores:
     m_ap = float(np.mean(ap[scored])) if scored else float("nan")
     with_auc = ~np.isnan(auc)
     mean_auc = float(np.mean(auc[with_auc])) if with_auc.any() else float("nan")
-    return Scores(ap=ap, auc=auc, positives=positives, mAP=m_ap, mean_auc=mean_auc,
-                  d_prime=d_prime(mean_auc) if with_auc.any() else float("nan"),
-                  scored=scored, left_out=left_out, auc_left_out=auc_left_out)
+    return Scores(
+        ap=ap,
+        auc=auc,
+        positives=positives,
+        mAP=m_ap,
+        mean_auc=mean_auc,
+        d_prime=d_prime(mean_auc) if with_auc.any() else float("nan"),
+        scored=scored,
+        left_out=left_out,
+        auc_left_out=auc_left_out,
+    )

@@ -18,6 +18,7 @@ weights digest and the exporter's settings and versions, so a changed checkpoint
 makes a new file. It is written to a temporary file, fsync'd, loaded and checked against PyTorch,
 then renamed; a cached file that ONNX Runtime cannot load is exported again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -206,23 +207,34 @@ def export_onnx(model: torch.nn.Module, path, threads: int | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     except OSError as e:
-        raise BackendError(f"cannot write the ONNX graph into {path.parent} ({e}); "
-                           "set PANNS_CACHE_DIR to a writable folder") from None
+        raise BackendError(
+            f"cannot write the ONNX graph into {path.parent} ({e}); set PANNS_CACHE_DIR to a writable folder"
+        ) from None
     os.close(fd)
     try:
         try:
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")  # tracer and deprecation notes: the tests check the result instead
-                torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=OPSET, input_names=[INPUT],
-                                  output_names=names, dynamic_axes=dynamic, do_constant_folding=True)
+                torch.onnx.export(
+                    model,
+                    (x,),
+                    tmp,
+                    dynamo=False,
+                    opset_version=OPSET,
+                    input_names=[INPUT],
+                    output_names=names,
+                    dynamic_axes=dynamic,
+                    do_constant_folding=True,
+                )
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())  # the bytes are on disk before the final name points at them
             session = make_session(Path(tmp), threads)
         except BackendError:
             raise
-        except Exception as e:  # noqa: BLE001  (exporter and ONNX Runtime raise many types: all mean "no ONNX")
-            raise BackendError(f"exporting {getattr(model, 'arch_name', 'the model')} to ONNX failed: "
-                               f"{type(e).__name__}: {e}") from None
+        except Exception as e:
+            raise BackendError(
+                f"exporting {getattr(model, 'arch_name', 'the model')} to ONNX failed: {type(e).__name__}: {e}"
+            ) from None
         _verify(session, model, names, path)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from other users
         os.replace(tmp, path)
@@ -264,21 +276,24 @@ class OnnxBackend:
         self.output_names = [o.name for o in session.get_outputs()]
         inputs = [i.name for i in session.get_inputs()]
         if inputs != [INPUT] or not {"clipwise_output", "embedding"} <= set(self.output_names):
-            raise BackendError(f"{path or 'the ONNX graph'} is not a PANNs export (inputs {inputs}, "
-                               f"outputs {self.output_names})")
+            raise BackendError(
+                f"{path or 'the ONNX graph'} is not a PANNs export (inputs {inputs}, outputs {self.output_names})"
+            )
 
     @classmethod
-    def for_model(cls, model: torch.nn.Module, threads: int | None = None,
-                  cache: Path | None = None) -> OnnxBackend:
+    def for_model(cls, model: torch.nn.Module, threads: int | None = None, cache: Path | None = None) -> OnnxBackend:
         """The cached graph of `model`, exported on first use (once), rebuilt when unreadable."""
         _onnxruntime()  # fail fast, before hashing or exporting, when ONNX Runtime is missing
         path = cached_graph_path(model, cache)
         if path.exists():
             try:
                 return cls(make_session(path, threads), min_samples(model), path, chunk_samples(model))
-            except Exception as e:  # noqa: BLE001  (any load failure: export again)
-                log.warning("cached ONNX graph %s cannot be used (%s); exporting it again",
-                            path, str(e).splitlines()[0][:200] if str(e) else type(e).__name__)
+            except Exception as e:
+                log.warning(
+                    "cached ONNX graph %s cannot be used (%s); exporting it again",
+                    path,
+                    str(e).splitlines()[0][:200] if str(e) else type(e).__name__,
+                )
         log.warning("exporting %s to ONNX, once (cached at %s)", getattr(model, "arch_name", "model"), path)
         session = export_onnx(model, path, threads)
         _remove_stale(path)
@@ -287,5 +302,5 @@ class OnnxBackend:
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         x = pad_to_minimum(np.ascontiguousarray(batch, np.float32), self.min_samples)  # (batch, samples)
         rows = max(1, self.chunk_samples // x.shape[1])
-        parts = [self.session.run(self.output_names, {INPUT: x[i:i + rows]}) for i in range(0, len(x), rows)]
+        parts = [self.session.run(self.output_names, {INPUT: x[i : i + rows]}) for i in range(0, len(x), rows)]
         return {name: np.concatenate([p[k] for p in parts]) for k, name in enumerate(self.output_names)}

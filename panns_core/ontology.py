@@ -1,4 +1,5 @@
 """The AudioSet ontology around the animal classes: paths, branches, and ontology-consistent scores."""
+
 from functools import cache
 from typing import TYPE_CHECKING, Callable, List, Optional, Set
 

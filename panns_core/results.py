@@ -12,6 +12,7 @@ A run is written to a hidden temporary folder beside its final place and renamed
 so a reader never sees a half-written run (a killed writer leaves only a hidden `.tmp-*` folder,
 which readers skip).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,11 +49,19 @@ CURVE_OPTIONAL = ("mean_auc", "d_prime", "loss")
 # PANNs authors and the reference study both evaluated on AudioSet's evaluation list, but each on
 # the clips it could download (the study's download was smaller), so the two are different sets.
 EVAL_SETS = {
-    "audioset_eval_panns": {"name": "AudioSet evaluation set (PANNs authors' download)", "clips": None, "digest": None,
-                            "note": "about 20,000 clips; the clip list was not published with the figures"},
-    "audioset_eval_study": {"name": "AudioSet evaluation set (reference study's download)", "clips": None,
-                            "digest": None, "note": "the animal clips of AudioSet's evaluation list the study could "
-                                                    "download, fewer than the PANNs authors'; not published"},
+    "audioset_eval_panns": {
+        "name": "AudioSet evaluation set (PANNs authors' download)",
+        "clips": None,
+        "digest": None,
+        "note": "about 20,000 clips; the clip list was not published with the figures",
+    },
+    "audioset_eval_study": {
+        "name": "AudioSet evaluation set (reference study's download)",
+        "clips": None,
+        "digest": None,
+        "note": "the animal clips of AudioSet's evaluation list the study could "
+        "download, fewer than the PANNs authors'; not published",
+    },
 }
 
 
@@ -115,15 +124,17 @@ class RunInfo:
                 raise ResultsError(f"{name} must be a non-empty string, got {value!r}")
         if "/" in self.run_id or "\\" in self.run_id or self.run_id.startswith((".", "_")):
             # readers skip '.'/'_' folders (writes in progress), so such a run would vanish
-            raise ResultsError(f"run_id {self.run_id!r} must be a plain folder name "
-                               "(no slashes, no leading '.' or '_')")
+            raise ResultsError(
+                f"run_id {self.run_id!r} must be a plain folder name (no slashes, no leading '.' or '_')"
+            )
         _check_choice("kind", self.kind, KINDS)
         _check_choice("status", self.status, STATUSES)
         _check_choice("trained_on", self.trained_on, LABEL_SETS)
         _check_choice("label_set", self.label_set, LABEL_SETS)
         if (self.kind == "reported") != (self.status == "reported"):
-            raise ResultsError(f"kind {self.kind!r} and status {self.status!r} disagree: "
-                               "only kind 'reported' is status 'reported'")
+            raise ResultsError(
+                f"kind {self.kind!r} and status {self.status!r} disagree: only kind 'reported' is status 'reported'"
+            )
         if self.status == "reported" and not (isinstance(self.source, str) and self.source.strip()):
             raise ResultsError("a reported run needs a source (citation)")
         if self.iterations is not None and (not isinstance(self.iterations, int) or self.iterations < 0):
@@ -218,8 +229,9 @@ def _conform(df: pd.DataFrame, what: str, required, optional) -> pd.DataFrame:
         if c in df.columns:
             bad = df[c].notna() & ~df[c].between(0.0, 1.0)
             if bad.any():
-                raise ResultsError(f"{what} column {c} must lie in [0, 1]; "
-                                   f"row {int(bad.idxmax())} has {df.loc[bad.idxmax(), c]}")
+                raise ResultsError(
+                    f"{what} column {c} must lie in [0, 1]; row {int(bad.idxmax())} has {df.loc[bad.idxmax(), c]}"
+                )
     if "mid" in df.columns:
         df["mid"] = df["mid"].astype("string")
         df["display_name"] = df["display_name"].astype("string")
@@ -236,8 +248,13 @@ def conform_curve(df: pd.DataFrame) -> pd.DataFrame:
     return _conform(df, "curve", CURVE_REQUIRED, CURVE_OPTIONAL)
 
 
-def write_run(root, info: RunInfo, classwise_df: pd.DataFrame | None = None,
-              curve_df: pd.DataFrame | None = None, overwrite: bool = False) -> Path:
+def write_run(
+    root,
+    info: RunInfo,
+    classwise_df: pd.DataFrame | None = None,
+    curve_df: pd.DataFrame | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a run folder <root>/<run_id> atomically and return its path.
 
     Everything is validated and written into a hidden temporary folder first, then renamed into

@@ -4,6 +4,7 @@
 a released name (`Cnn14`, fetched into the cache and verified), a local `.pth` path, a Hugging
 Face Hub repo id `owner/repo` (its `model.pth`) or `hf://owner/repo/file.pth`.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,12 @@ class ResolvedSource:
 def hub_address(source: str) -> str:
     """`owner/repo` (when no such file or released name exists here) -> hf://owner/repo/model.pth, the
     address the Hub is read by; anything else unchanged. Front ends show and key models by this form."""
-    if (not source.startswith(HUB_PREFIX) and source not in PRETRAINED and not Path(source).exists()
-            and _HUB_REPO_ID.fullmatch(source)):
+    if (
+        not source.startswith(HUB_PREFIX)
+        and source not in PRETRAINED
+        and not Path(source).exists()
+        and _HUB_REPO_ID.fullmatch(source)
+    ):
         return f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}"
     return source
 
@@ -58,8 +63,10 @@ def resolve_source(source: SourceLike, progress: bool = True, local_only: bool =
         weights = get_weights(source)
     except KeyError:
         if not _HUB_REPO_ID.fullmatch(source):
-            raise CheckpointError(f"{source!r} is neither a file, a released checkpoint ({', '.join(PRETRAINED)}) "
-                                  f"nor a Hugging Face repo id (owner/repo)") from None
+            raise CheckpointError(
+                f"{source!r} is neither a file, a released checkpoint ({', '.join(PRETRAINED)}) "
+                f"nor a Hugging Face repo id (owner/repo)"
+            ) from None
         return ResolvedSource(given, hub_file(f"{HUB_PREFIX}{source}/{HUB_DEFAULT_FILE}", local_only=local_only))
     return ResolvedSource(given, _released(weights, progress, local_only), weights)
 

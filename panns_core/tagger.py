@@ -5,6 +5,7 @@ clip scores, an embedding, a per-window timeline and, for Cnn14_DecisionLevelMax
 Long recordings are cut into windows (10 s by default) and run in small batches, so memory stays
 bounded by the window and batch size, not by the recording's length.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,14 +28,14 @@ class TaggingResult:
     """Scores of one clip over a label set. `scores` is in label order; `top` sorts them."""
 
     labels: LabelSet
-    scores: np.ndarray                 # (n_labels,) clip-level: max over windows
-    embedding: np.ndarray              # (embedding_size,) mean over windows
-    timeline: np.ndarray               # (n_windows, n_labels)
-    window_starts: np.ndarray          # (n_windows,) seconds
+    scores: np.ndarray  # (n_labels,) clip-level: max over windows
+    embedding: np.ndarray  # (embedding_size,) mean over windows
+    timeline: np.ndarray  # (n_windows, n_labels)
+    window_starts: np.ndarray  # (n_windows,) seconds
     window_seconds: float
-    duration: float                    # seconds of audio seen
+    duration: float  # seconds of audio seen
     framewise: Optional[np.ndarray] = None  # (frames, n_labels), Cnn14_DecisionLevelMax only
-    frame_seconds: Optional[float] = None   # time between framewise rows
+    frame_seconds: Optional[float] = None  # time between framewise rows
     source: Optional[str] = None
     model: str = ""
     extra: dict = field(default_factory=dict)
@@ -42,26 +43,34 @@ class TaggingResult:
     def top(self, k: int = 5, threshold: float = 0.0) -> List[Tuple[str, str, float]]:
         """The k best labels scoring at least `threshold`, as (display_name, mid, score)."""
         order = np.argsort(-self.scores, kind="stable")[:k]
-        return [(self.labels.names[i], self.labels.mids[i], float(self.scores[i]))
-                for i in order if self.scores[i] >= threshold]
+        return [
+            (self.labels.names[i], self.labels.mids[i], float(self.scores[i]))
+            for i in order
+            if self.scores[i] >= threshold
+        ]
 
     def to_frame(self):
         """All scores as a table (label order): mid, display_name, score."""
         import pandas as pd
 
-        return pd.DataFrame({"mid": self.labels.mids, "display_name": self.labels.names,
-                             "score": self.scores.astype(float)})
+        return pd.DataFrame(
+            {"mid": self.labels.mids, "display_name": self.labels.names, "score": self.scores.astype(float)}
+        )
 
     def timeline_frame(self):
         """Per-window scores as a long table: start, end, mid, display_name, score."""
         import pandas as pd
 
         n = len(self.window_starts)
-        return pd.DataFrame({
-            "start": np.repeat(self.window_starts, len(self.labels)),
-            "end": np.repeat(np.minimum(self.window_starts + self.window_seconds, self.duration), len(self.labels)),
-            "mid": np.tile(self.labels.mids, n), "display_name": np.tile(self.labels.names, n),
-            "score": self.timeline.reshape(-1).astype(float)})
+        return pd.DataFrame(
+            {
+                "start": np.repeat(self.window_starts, len(self.labels)),
+                "end": np.repeat(np.minimum(self.window_starts + self.window_seconds, self.duration), len(self.labels)),
+                "mid": np.tile(self.labels.mids, n),
+                "display_name": np.tile(self.labels.names, n),
+                "score": self.timeline.reshape(-1).astype(float),
+            }
+        )
 
 
 class _Accumulator:
@@ -86,7 +95,7 @@ class _Accumulator:
         for start, frames in zip(self.starts, self.frames):
             first = round(start / self.frame_hop)
             rows = frames[: max(0, len(grid) - first)]
-            np.maximum(grid[first:first + len(rows)], rows, out=grid[first:first + len(rows)])
+            np.maximum(grid[first : first + len(rows)], rows, out=grid[first : first + len(rows)])
         return grid
 
 
@@ -98,11 +107,22 @@ class Tagger:
     model's own labels (`model_labels`, default: the known set of its head's width).
     """
 
-    def __init__(self, model: torch.nn.Module, labels="animal", device="auto", window_seconds: float = 10.0,
-                 hop_seconds: Optional[float] = None, batch_size: int = 8, precision: str = "fp32",
-                 consistent: bool = False, max_seconds: Optional[float] = None,
-                 info: Optional[LoadedCheckpoint] = None, model_labels: Optional[LabelSet] = None,
-                 backend="auto", threads: Optional[int] = None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        labels="animal",
+        device="auto",
+        window_seconds: float = 10.0,
+        hop_seconds: Optional[float] = None,
+        batch_size: int = 8,
+        precision: str = "fp32",
+        consistent: bool = False,
+        max_seconds: Optional[float] = None,
+        info: Optional[LoadedCheckpoint] = None,
+        model_labels: Optional[LabelSet] = None,
+        backend="auto",
+        threads: Optional[int] = None,
+    ):
         """`backend`: 'auto' (ONNX Runtime on CPU in fp32 when it works, else PyTorch), 'torch', 'onnx', or
         another Tagger's `backend` object to share its exported graph; `threads`: ONNX Runtime intra-op
         threads (default $PANNS_ORT_THREADS, else the physical cores; see panns_core.onnx_backend)."""
@@ -135,9 +155,17 @@ class Tagger:
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_pretrained(cls, checkpoint, model: Optional[str] = None, device="auto", labels="animal",
-                        progress: bool = True, arch: Optional[str] = None, checkpoint_labels=None,
-                        **kwargs) -> Tagger:
+    def from_pretrained(
+        cls,
+        checkpoint,
+        model: Optional[str] = None,
+        device="auto",
+        labels="animal",
+        progress: bool = True,
+        arch: Optional[str] = None,
+        checkpoint_labels=None,
+        **kwargs,
+    ) -> Tagger:
         """A checkpoint by anything `resolve_source` takes: a released name ('Cnn14'), a .pth path,
         `owner/repo` or hf://owner/repo/file. `arch` names a bare file's architecture (`model` is its old name);
         `checkpoint_labels` names the outputs of a head that matches no known label set (a CSV/JSON file)."""
@@ -152,11 +180,13 @@ class Tagger:
         """Several in-memory clips; windows of equal length from different clips share batches."""
         if len(waveforms) == 0:
             raise AudioError("predict_batch needs at least one waveform")
-        clips = [prepare_waveform(w, sample_rate, self.sample_rate, what=f"waveform {i}")
-                 for i, w in enumerate(waveforms)]
+        clips = [
+            prepare_waveform(w, sample_rate, self.sample_rate, what=f"waveform {i}") for i, w in enumerate(waveforms)
+        ]
         self._check_length(max(len(c) for c in clips) / self.sample_rate, "waveform")
-        results = self._run([(i, iter([c])) for i, c in enumerate(clips)],
-                            names=[f"waveform {i}" for i in range(len(clips))])
+        results = self._run(
+            [(i, iter([c])) for i, c in enumerate(clips)], names=[f"waveform {i}" for i in range(len(clips))]
+        )
         return [results[i] for i in range(len(clips))]
 
     def predict_file(self, path) -> TaggingResult:
@@ -185,17 +215,17 @@ class Tagger:
             buffer = np.concatenate([buffer, block])
             total += len(block)
             while pos + self.window <= total:
-                yield pos, buffer[pos - buffer_start: pos - buffer_start + self.window], total
+                yield pos, buffer[pos - buffer_start : pos - buffer_start + self.window], total
                 emitted, last_end = True, pos + self.window
                 pos += self.hop
             keep_from = max(buffer_start, min(pos, total - self.window))
-            buffer, buffer_start = buffer[keep_from - buffer_start:], keep_from
+            buffer, buffer_start = buffer[keep_from - buffer_start :], keep_from
         if total == 0:
             return
         if not emitted:
             yield 0, buffer, total  # a clip shorter than one window is one window
         elif last_end < total:
-            yield total - self.window, buffer[-self.window:], total
+            yield total - self.window, buffer[-self.window :], total
 
     def _forward(self, batch: List[np.ndarray]):
         out = self.backend.run(np.stack(batch))  # (batch, samples) -> the model's outputs as numpy
@@ -239,11 +269,16 @@ class Tagger:
             return
         cid, start, window = pending[int(np.argmin(finite))]
         peak = float(np.max(np.abs(window)))
-        cause = (f"its samples reach {peak:.3g}, far outside [-1, 1]: normalise the audio and try again" if peak > 1
-                 else "the audio there is ordinary, so the model or its checkpoint is broken: try another")
+        cause = (
+            f"its samples reach {peak:.3g}, far outside [-1, 1]: normalise the audio and try again"
+            if peak > 1
+            else "the audio there is ordinary, so the model or its checkpoint is broken: try another"
+        )
         error = AudioError if peak > 1 else PannsError
-        raise error(f"{names[cid]}: the model's scores for the window at {start / self.sample_rate:.2f} s are "
-                         f"not finite; {cause}")
+        raise error(
+            f"{names[cid]}: the model's scores for the window at {start / self.sample_rate:.2f} s are "
+            f"not finite; {cause}"
+        )
 
     def _result(self, acc: _Accumulator, total: int) -> TaggingResult:
         if not acc.scores:
@@ -255,7 +290,14 @@ class Tagger:
             framewise = make_consistent(framewise, self.labels) if framewise is not None else None
         sr = self.sample_rate
         return TaggingResult(
-            labels=self.labels, scores=timeline.max(axis=0), embedding=np.mean(acc.embeddings, axis=0),
-            timeline=timeline, window_starts=np.asarray(acc.starts, float) / sr,
-            window_seconds=min(self.window, total) / sr, duration=total / sr, framewise=framewise,
-            frame_seconds=self.model.audio.hop_size / sr if framewise is not None else None, model=self.arch)
+            labels=self.labels,
+            scores=timeline.max(axis=0),
+            embedding=np.mean(acc.embeddings, axis=0),
+            timeline=timeline,
+            window_starts=np.asarray(acc.starts, float) / sr,
+            window_seconds=min(self.window, total) / sr,
+            duration=total / sr,
+            framewise=framewise,
+            frame_seconds=self.model.audio.hop_size / sr if framewise is not None else None,
+            model=self.arch,
+        )

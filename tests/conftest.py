@@ -1,4 +1,5 @@
 """Shared fixtures: the read-only ../shared data, and random-weight checkpoints in the official format."""
+
 import os
 import sys
 from pathlib import Path
@@ -33,10 +34,17 @@ def reference(shared_dir):
     import compare
     import fill_weights
 
-    return type("Reference", (), {"compare": compare, "fill": fill_weights,
-                                  "golden": shared_dir / "panns_reference" / "golden.json",
-                                  "manifest": shared_dir / "panns_reference" / "manifest.json",
-                                  "clip": shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"})
+    return type(
+        "Reference",
+        (),
+        {
+            "compare": compare,
+            "fill": fill_weights,
+            "golden": shared_dir / "panns_reference" / "golden.json",
+            "manifest": shared_dir / "panns_reference" / "manifest.json",
+            "clip": shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav",
+        },
+    )
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +60,10 @@ HEAD_SCALE = 0.002
 
 
 def write_official_checkpoint(path: Path, arch: str, classes_num: int = 527, seed: int = 0) -> Path:
-    """Non-degenerate random weights laid out like the Zenodo files: weights under 'model', numpy sampler state beside."""
+    """Non-degenerate random weights laid out like the Zenodo files.
+
+    Weights under 'model', numpy sampler state beside.
+    """
     sys.path.insert(0, str(SHARED / "panns_reference"))
     from fill_weights import fill_state_dict
 
@@ -63,9 +74,19 @@ def write_official_checkpoint(path: Path, arch: str, classes_num: int = 527, see
     with torch.no_grad():
         model.fc_audioset.weight.mul_(HEAD_SCALE)
     rng = np.random.RandomState(seed)
-    torch.save({"iteration": 600000, "model": model.state_dict(),
-                "sampler": {"indexes_per_class": [np.arange(3) + i for i in range(4)], "queue": [1, 2, 3],
-                            "pointers_of_classes": np.zeros(4, np.int64), "random_state": rng.get_state()}}, path)
+    torch.save(
+        {
+            "iteration": 600000,
+            "model": model.state_dict(),
+            "sampler": {
+                "indexes_per_class": [np.arange(3) + i for i in range(4)],
+                "queue": [1, 2, 3],
+                "pointers_of_classes": np.zeros(4, np.int64),
+                "random_state": rng.get_state(),
+            },
+        },
+        path,
+    )
     return path
 
 
@@ -83,7 +104,9 @@ def official_checkpoint(tmp_path_factory):
         if key not in made:
             from panns_core.weights import PRETRAINED
 
-            name = PRETRAINED[arch].filename if arch in PRETRAINED and classes_num == 527 else f"{arch}_{classes_num}.pth"
+            name = (
+                PRETRAINED[arch].filename if arch in PRETRAINED and classes_num == 527 else f"{arch}_{classes_num}.pth"
+            )
             folder = root / f"{arch}_{classes_num}"
             folder.mkdir()
             made[key] = write_official_checkpoint(folder / name, arch, classes_num)
@@ -109,5 +132,8 @@ def plant(official: Path, out: Path, planted: dict) -> Path:
 @pytest.fixture(scope="session")
 def planted_mobilenet(official_checkpoint, tmp_path_factory) -> Path:
     """A random MobileNetV1 in the official format whose scores put Bark first and Cat second."""
-    return plant(official_checkpoint("MobileNetV1"), tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth",
-                 {"/m/05tny_": 8.0, "/m/01yrx": 3.0})
+    return plant(
+        official_checkpoint("MobileNetV1"),
+        tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth",
+        {"/m/05tny_": 8.0, "/m/01yrx": 3.0},
+    )

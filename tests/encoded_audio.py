@@ -3,6 +3,7 @@
 `streamed=True` writes through a file object that cannot seek, as `ffmpeg ... -f flac -` writes to a
 pipe: the muxer cannot go back to fill in the header's length, so the file carries none.
 """
+
 from __future__ import annotations
 
 import io
@@ -46,8 +47,9 @@ def encode(path: Path, wave: np.ndarray, rate: int, streamed: bool = False, bit_
         if codec not in ("pcm_s16le", "flac"):
             stream.bit_rate = bit_rate
         for start in range(0, len(wave), 4096):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave[start:start + 4096].T), format="fltp",
-                                               layout=layout)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(wave[start : start + 4096].T), format="fltp", layout=layout
+            )
             frame.sample_rate = rate
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
@@ -60,4 +62,5 @@ def tone(seconds: float, rate: int, channels: int = 1, freq: float = 440.0, ampl
     """(samples, channels) sine, each channel a little higher than the last."""
     t = np.arange(round(seconds * rate)) / rate
     return np.stack([amplitude * np.sin(2 * np.pi * freq * (1 + c / 10) * t) for c in range(channels)], 1).astype(
-        np.float32)
+        np.float32
+    )

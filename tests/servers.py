@@ -1,5 +1,6 @@
 """Plumbing for tests that drive our own servers (demo, dashboard) as subprocesses on loopback,
 and Debian's chromium through Playwright. Only 127.0.0.1 is ever contacted."""
+
 import socket
 import subprocess
 import time

@@ -9,6 +9,7 @@ has something meaningful to show. Written through panns_core.results, so they ar
 Test and benchmark code, so it lives in tests/ (not in the dashboard package); it runs as a plain
 script from a checkout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from panns_core.results import RunInfo, write_run  # noqa: E402
-
-from dashboard.classes import animal_classes  # noqa: E402
+from dashboard.classes import animal_classes
+from panns_core.results import RunInfo, write_run
 
 MODELS = ("Cnn14", "ResNet38", "Wavegram_Logmel_Cnn14")
 
@@ -34,8 +34,16 @@ def class_clip_counts(seed: int = 0) -> pd.Series:
     return pd.Series(np.round(10 ** rng.uniform(2.2, 4.6, len(classes))).astype(int), index=classes["index"])
 
 
-def synthetic_run(run_id: str, model: str, settings: dict, n_evals: int, every: int, seed: int,
-                  clips: pd.Series, ceiling_shift: float = 0.0):
+def synthetic_run(
+    run_id: str,
+    model: str,
+    settings: dict,
+    n_evals: int,
+    every: int,
+    seed: int,
+    clips: pd.Series,
+    ceiling_shift: float = 0.0,
+):
     """RunInfo, classwise and curve tables of one made-up fit run."""
     rng = np.random.default_rng(seed)
     classes = animal_classes()
@@ -46,50 +54,79 @@ def synthetic_run(run_id: str, model: str, settings: dict, n_evals: int, every: 
     ap = 0.05 + (ceiling - 0.05) * (1 - np.exp(-np.outer(iterations, speed) * 3))
     ap = np.clip(ap + rng.normal(0, 0.01, ap.shape), 0, 1)
     n_classes = len(classes)
-    classwise = pd.DataFrame({
-        "iteration": np.repeat(iterations, n_classes),
-        "index": np.tile(classes["index"].to_numpy(), n_evals),
-        "mid": np.tile(classes["mid"].to_numpy(), n_evals),
-        "display_name": np.tile(classes["class"].to_numpy(), n_evals),
-        "ap": ap.ravel().round(4),
-        "auc": np.clip(0.5 + ap.ravel() / 2, 0, 1).round(4),
-        "positives": np.tile(rng.integers(5, 200, n_classes), n_evals),
-        "train_clips": np.tile(clips.to_numpy(), n_evals),
-    })
-    curve = pd.DataFrame({"iteration": iterations, "mAP": ap.mean(axis=1).round(4),
-                          "mean_auc": (0.5 + ap.mean(axis=1) / 2).round(4),
-                          "loss": (0.7 * np.exp(-iterations / max(1, iterations[-1]) * 2) + 0.05).round(4)})
-    info = RunInfo(run_id=run_id, kind="fit", status="measured", model=model, display_name=f"{model} (synthetic)",
-                   trained_on="animal", label_set="animal", iterations=int(iterations[-1]), hardware="synthetic",
-                   data={"synthetic": True}, settings=settings,
-                   metrics={"mAP": float(curve["mAP"].iloc[-1]), "classes_scored": n_classes, "classes_left_out": []},
-                   notes="Synthetic figures made up by tests/synthetic_results.py for tests; not a measurement.")
+    classwise = pd.DataFrame(
+        {
+            "iteration": np.repeat(iterations, n_classes),
+            "index": np.tile(classes["index"].to_numpy(), n_evals),
+            "mid": np.tile(classes["mid"].to_numpy(), n_evals),
+            "display_name": np.tile(classes["class"].to_numpy(), n_evals),
+            "ap": ap.ravel().round(4),
+            "auc": np.clip(0.5 + ap.ravel() / 2, 0, 1).round(4),
+            "positives": np.tile(rng.integers(5, 200, n_classes), n_evals),
+            "train_clips": np.tile(clips.to_numpy(), n_evals),
+        }
+    )
+    curve = pd.DataFrame(
+        {
+            "iteration": iterations,
+            "mAP": ap.mean(axis=1).round(4),
+            "mean_auc": (0.5 + ap.mean(axis=1) / 2).round(4),
+            "loss": (0.7 * np.exp(-iterations / max(1, iterations[-1]) * 2) + 0.05).round(4),
+        }
+    )
+    info = RunInfo(
+        run_id=run_id,
+        kind="fit",
+        status="measured",
+        model=model,
+        display_name=f"{model} (synthetic)",
+        trained_on="animal",
+        label_set="animal",
+        iterations=int(iterations[-1]),
+        hardware="synthetic",
+        data={"synthetic": True},
+        settings=settings,
+        metrics={"mAP": float(curve["mAP"].iloc[-1]), "classes_scored": n_classes, "classes_left_out": []},
+        notes="Synthetic figures made up by tests/synthetic_results.py for tests; not a measurement.",
+    )
     return info, classwise, curve
 
 
-def write_synthetic_results(root, n_runs: int = 20, n_evals: int = 300, every: int = 50, seed: int = 0,
-                            class_stats: bool = False) -> list[Path]:
+def write_synthetic_results(
+    root, n_runs: int = 20, n_evals: int = 300, every: int = 50, seed: int = 0, class_stats: bool = False
+) -> list[Path]:
     """Write n_runs made-up fit runs (models and settings varied) under root; optionally a class_stats.csv."""
     root = Path(root)
     clips = class_clip_counts(seed)
     paths = []
     for i in range(n_runs):
         model = MODELS[i % len(MODELS)]
-        settings = {"batch_size": 32 if i % 2 == 0 else 16, "balanced": i % 4 < 2, "mixup": i % 4 < 2,
-                    "data_fraction": 1.0 if i % 3 else 0.5, "lr": 1e-3}
+        settings = {
+            "batch_size": 32 if i % 2 == 0 else 16,
+            "balanced": i % 4 < 2,
+            "mixup": i % 4 < 2,
+            "data_fraction": 1.0 if i % 3 else 0.5,
+            "lr": 1e-3,
+        }
         shift = 0.1 * settings["balanced"] - 0.1 * (settings["data_fraction"] < 1)
-        info, classwise, curve = synthetic_run(f"synthetic_{i:02d}_{model.lower()}", model, settings, n_evals, every,
-                                               seed + i, clips, shift)
+        info, classwise, curve = synthetic_run(
+            f"synthetic_{i:02d}_{model.lower()}", model, settings, n_evals, every, seed + i, clips, shift
+        )
         paths.append(write_run(root, info, classwise, curve, overwrite=True))
     if class_stats:
         classes = animal_classes()
         rng = np.random.default_rng(seed)
-        pd.DataFrame({"index": classes["index"], "mid": classes["mid"], "display_name": classes["class"],
-                      "balanced_train_clips": np.minimum(clips.to_numpy(), 60),
-                      "unbalanced_train_clips": clips.to_numpy() - np.minimum(clips.to_numpy(), 60),
-                      "eval_clips": rng.integers(5, 200, len(classes)),
-                      "label_quality": rng.uniform(0.2, 1.0, len(classes)).round(2)}).to_csv(
-            root / "class_stats.csv", index=False)
+        pd.DataFrame(
+            {
+                "index": classes["index"],
+                "mid": classes["mid"],
+                "display_name": classes["class"],
+                "balanced_train_clips": np.minimum(clips.to_numpy(), 60),
+                "unbalanced_train_clips": clips.to_numpy() - np.minimum(clips.to_numpy(), 60),
+                "eval_clips": rng.integers(5, 200, len(classes)),
+                "label_quality": rng.uniform(0.2, 1.0, len(classes)).round(2),
+            }
+        ).to_csv(root / "class_stats.csv", index=False)
     return paths
 
 

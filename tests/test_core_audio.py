@@ -5,6 +5,7 @@ ZeroDivisionError/ValueError, NaN positions were reported as "near 0.00 s", M4A/
 before the length limit refused them, streamed FLAC "lasted 288230376151712 s", huge amplitudes became
 NaN scores, and the CLI wrote `nan` and exited 0.
 """
+
 import csv
 import struct
 import subprocess
@@ -61,8 +62,11 @@ def test_implausible_rates_are_refused_before_any_resampling(tmp_path, tagger):
 def test_empty_text_and_missing_files_name_the_file(tmp_path):
     (tmp_path / "empty.m4a").write_bytes(b"")
     (tmp_path / "passwd.webm").write_text("root:x:0:0:root:/root:/bin/bash\n" * 20)
-    cases = {"empty.m4a": "empty.m4a is empty", "passwd.webm": "passwd.webm is not a decodable audio file",
-             "nothing.wav": "nothing.wav does not exist"}
+    cases = {
+        "empty.m4a": "empty.m4a is empty",
+        "passwd.webm": "passwd.webm is not a decodable audio file",
+        "nothing.wav": "nothing.wav does not exist",
+    }
     for name, message in cases.items():
         with pytest.raises(AudioError, match=message):
             load_audio(tmp_path / name)
@@ -123,9 +127,23 @@ def test_cli_writes_the_rows_it_can_and_fails_naming_the_bad_clip(tmp_path, offi
     sf.write(folder / "a_good.wav", tone(2, 32000)[:, 0], 32000)
     sf.write(folder / "b_loud.wav", tone(2, 32000)[:, 0] * 1e18, 32000, subtype="FLOAT")
     out = tmp_path / "tags.csv"
-    proc = subprocess.run([sys.executable, "-m", "panns_core", "tag", str(folder), "--model",
-                           str(official_checkpoint("MobileNetV1")), "--csv", str(out), "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "panns_core",
+            "tag",
+            str(folder),
+            "--model",
+            str(official_checkpoint("MobileNetV1")),
+            "--csv",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "b_loud.wav: the model's scores" in proc.stderr and "Traceback" not in proc.stderr
     with open(out, newline="") as f:
@@ -141,12 +159,13 @@ def test_every_format_decodes_to_the_right_pitch_and_length(tmp_path, suffix):
     for streamed in (False, True):
         if suffix == "m4a" and streamed:
             continue  # MP4 needs a seekable output (ffmpeg refuses it on a pipe too)
-        path = encode(tmp_path / f"tone{int(streamed)}.{suffix}", tone(3, 44100, channels=2, freq=1000), 44100,
-                      streamed=streamed)
+        path = encode(
+            tmp_path / f"tone{int(streamed)}.{suffix}", tone(3, 44100, channels=2, freq=1000), 44100, streamed=streamed
+        )
         x = load_audio(path)
         assert 2.98 < len(x) / 32000 < 3.07, (suffix, streamed, len(x) / 32000)
         assert np.isfinite(x).all() and np.abs(x).max() < 0.6  # no garbage past the real end
-        middle = x[3200:3200 + 64000]  # 2 s: 1 Hz bins
+        middle = x[3200 : 3200 + 64000]  # 2 s: 1 Hz bins
         assert strength_at(middle, 1000) > 0.5 and strength_at(middle, 1100) > 0.5  # both channels, right pitch
         assert strength_at(middle, 1050) < 0.1
 
@@ -158,8 +177,11 @@ def test_streamed_flac_without_a_length_decodes_like_the_original(tmp_path):
     assert sf.info(str(piped)).frames > 2**62  # libsndfile: "unknown length", the bug's 288230376151712 s
     assert audio_info(piped) == (44100, None)
     np.testing.assert_allclose(load_audio(piped), load_audio(original), atol=1e-6)
-    with pytest.raises(AudioError, match=r"piped.flac lasts \d+ s or more \(decoding stopped there\), longer than "
-                                         r"the 2 s limit"):
+    with pytest.raises(
+        AudioError,
+        match=r"piped.flac lasts \d+ s or more \(decoding stopped there\), longer than "
+        r"the 2 s limit",
+    ):
         load_audio(piped, max_seconds=2)
 
 
@@ -192,8 +214,11 @@ def frames_decoded(monkeypatch):
 @pytest.mark.parametrize("suffix", ["m4a", "webm"])
 def test_a_long_file_is_refused_by_its_header_before_decoding(tmp_path, suffix, frames_decoded, official_checkpoint):
     path = encode(tmp_path / f"long.{suffix}", tone(20, 48000), 48000)
-    with pytest.raises(AudioError, match=rf"long.{suffix} lasts 20 s \(according to its header\), longer than "
-                                         r"the 5 s limit: cut it shorter"):
+    with pytest.raises(
+        AudioError,
+        match=rf"long.{suffix} lasts 20 s \(according to its header\), longer than "
+        r"the 5 s limit: cut it shorter",
+    ):
         load_audio(path, max_seconds=5)
     assert sum(frames_decoded) == 0
     limited = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), max_seconds=5)
@@ -204,8 +229,11 @@ def test_a_long_file_is_refused_by_its_header_before_decoding(tmp_path, suffix, 
 def test_a_file_without_a_length_is_refused_as_soon_as_decoding_passes_the_limit(tmp_path, frames_decoded):
     path = encode(tmp_path / "piped.webm", tone(20, 48000), 48000, streamed=True)
     assert audio_info(path) == (48000, None)
-    with pytest.raises(AudioError, match=r"piped.webm lasts \d s or more \(decoding stopped there\), longer than the "
-                                         r"2 s limit"):
+    with pytest.raises(
+        AudioError,
+        match=r"piped.webm lasts \d s or more \(decoding stopped there\), longer than the "
+        r"2 s limit",
+    ):
         for _ in stream_audio(path, max_seconds=2):
             pass
     assert 2 * 48000 < sum(frames_decoded) <= 3.1 * 48000  # the limit plus at most one (1-second) block
@@ -218,7 +246,7 @@ def test_a_file_lying_about_its_length_is_still_stopped(tmp_path, frames_decoded
     at = data.find(b"\x44\x89")  # Matroska 'Duration' element: ID 0x4489, then a size byte, then a float
     size = data[at + 2] & 0x7F
     assert size in (4, 8)
-    data[at + 3:at + 3 + size] = struct.pack(">f" if size == 4 else ">d", 1000.0)  # in ms: 1 s
+    data[at + 3 : at + 3 + size] = struct.pack(">f" if size == 4 else ">d", 1000.0)  # in ms: 1 s
     path.write_bytes(bytes(data))
     assert audio_info(path)[1] == pytest.approx(1.0)
     with pytest.raises(AudioError, match="or more \\(decoding stopped there\\)"):

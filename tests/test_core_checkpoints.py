@@ -1,4 +1,5 @@
 """Checkpoint loading, saving and downloading: official layout, safety, and every failure named clearly."""
+
 import hashlib
 import http.server
 import threading
@@ -146,8 +147,13 @@ def server():
 
 def _weights_for(payload: bytes, server, **over):
     url = f"http://127.0.0.1:{server.server_address[1]}/Cnn14_mAP=0.431.pth"
-    base = replace(get_weights("Cnn14"), url=url, size=len(payload), md5=hashlib.md5(payload).hexdigest(),
-                   sha256=hashlib.sha256(payload).hexdigest())
+    base = replace(
+        get_weights("Cnn14"),
+        url=url,
+        size=len(payload),
+        md5=hashlib.md5(payload).hexdigest(),
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )
     return replace(base, **over)
 
 
@@ -216,8 +222,13 @@ def test_hub_weights_go_through_huggingface_hub(tmp_path, monkeypatch):
         return str(out)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    weights = replace(get_weights("Cnn14"), url="hf://someone/panns-animals/cnn14_animal.pth", size=len(payload),
-                      md5=hashlib.md5(payload).hexdigest(), sha256=None)
+    weights = replace(
+        get_weights("Cnn14"),
+        url="hf://someone/panns-animals/cnn14_animal.pth",
+        size=len(payload),
+        md5=hashlib.md5(payload).hexdigest(),
+        sha256=None,
+    )
     cache = tmp_path / "cache"
     path = download(weights, cache=cache, progress=False)
     assert path == cache / weights.filename and path.read_bytes() == payload  # found at cached_path() later

@@ -1,5 +1,6 @@
 """The core's contracts (issue 14): models that know what they are, labels as the one authority on
 class sets, weights as bundles, typed checkpoints, one error policy, and old names that still work."""
+
 from __future__ import annotations
 
 import io
@@ -59,12 +60,12 @@ def test_reset_head_keeps_the_rows_of_the_requested_classes():
     weight, bias = model.fc_audioset.weight.detach().clone(), model.fc_audioset.bias.detach().clone()
     model.reset_head(ANIMAL)
     assert model.classes_num == len(ANIMAL)
-    assert torch.equal(model.fc_audioset.weight, weight[ANIMAL_INDICES])   # the animal rows, not the first 65
+    assert torch.equal(model.fc_audioset.weight, weight[ANIMAL_INDICES])  # the animal rows, not the first 65
     assert torch.equal(model.fc_audioset.bias, bias[ANIMAL_INDICES])
     assert not torch.equal(model.fc_audioset.weight, weight[: len(ANIMAL)])
-    model.reset_head([3, 0])                                                # explicit rows, in that order
+    model.reset_head([3, 0])  # explicit rows, in that order
     assert torch.equal(model.fc_audioset.weight, weight[[ANIMAL_INDICES[3], ANIMAL_INDICES[0]]])
-    model.reset_head(7)                                                     # a fresh head
+    model.reset_head(7)  # a fresh head
     assert model.classes_num == 7 and model.fc_audioset.weight.shape == (7, model.fc_audioset.in_features)
     with pytest.raises(ConfigError):
         create_model("MobileNetV1", classes_num=len(ANIMAL)).reset_head(AUDIOSET)  # rows it does not have
@@ -109,8 +110,8 @@ class _ToyNet(PannsModel):
         self.build_head(8)
 
     def forward_features(self, waveform, mixup_lambda=None):
-        x = self.logmel(waveform, mixup_lambda)          # (batch, 1, frames, mel)
-        return F.relu(self.conv(x)).mean(dim=3)         # (batch, 8, frames)
+        x = self.logmel(waveform, mixup_lambda)  # (batch, 1, frames, mel)
+        return F.relu(self.conv(x)).mean(dim=3)  # (batch, 8, frames)
 
 
 if "ToyNetDesignTest" not in list_models():
@@ -162,8 +163,11 @@ def test_no_class_count_or_sample_rate_literal_outside_their_definitions():
         if path in allowed:
             continue
         tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
-        found += [f"{path.relative_to(REPO)}:{t.start[0]}: {t.string}" for t in tokens
-                  if t.type == tokenize.NUMBER and t.string.replace("_", "") in ("527", "65", "32000")]
+        found += [
+            f"{path.relative_to(REPO)}:{t.start[0]}: {t.string}"
+            for t in tokens
+            if t.type == tokenize.NUMBER and t.string.replace("_", "") in ("527", "65", "32000")
+        ]
     assert not found, found
 
 
@@ -204,8 +208,12 @@ def test_get_model_loads_a_cached_bundle(tmp_path, monkeypatch, official_checkpo
 def test_loaded_checkpoint_fields_and_the_old_tuple_access(official_checkpoint):
     loaded = load_checkpoint(official_checkpoint("MobileNetV1"))
     assert isinstance(loaded, LoadedCheckpoint)
-    assert (loaded.arch, loaded.labels, loaded.classes_num, loaded.iteration) == ("MobileNetV1", AUDIOSET,
-                                                                                 len(AUDIOSET), 600000)
+    assert (loaded.arch, loaded.labels, loaded.classes_num, loaded.iteration) == (
+        "MobileNetV1",
+        AUDIOSET,
+        len(AUDIOSET),
+        600000,
+    )
     assert loaded.path == official_checkpoint("MobileNetV1") and loaded.weights is None
     assert loaded.audio == AudioConfig() and loaded.model.arch_name == "MobileNetV1"
     with pytest.warns(DeprecationWarning):

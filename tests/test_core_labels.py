@@ -1,4 +1,5 @@
 """Label sets and ontology, checked against the official AudioSet files in ../shared."""
+
 import csv
 import json
 

@@ -1,4 +1,5 @@
 """Fidelity to the official PANNs implementation: state-dict layout and outputs (golden.json)."""
+
 import json
 
 import pytest

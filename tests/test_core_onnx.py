@@ -4,6 +4,7 @@ Weights are the suite's non-degenerate random checkpoints (conftest), so scores 
 a wrong graph cannot hide behind all-0.5 answers. Embeddings are compared relative to their size
 (they reach ~100); scores and frame scores absolutely.
 """
+
 import logging
 
 import numpy as np
@@ -59,8 +60,11 @@ def backend_pair(checkpoint, cache, labels="animal", **kwargs):
 def test_mobilenet_onnx_answers_as_pytorch_for_short_and_one_second_clips(official_checkpoint, tmp_path):
     torch_tagger = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), device="cpu", backend="torch")
     monkey_cache = tmp_path / "cache"
-    onnx_tagger = Tagger(torch_tagger.model, device="cpu", backend=onnx_backend.OnnxBackend.for_model(
-        torch_tagger.model, cache=monkey_cache))
+    onnx_tagger = Tagger(
+        torch_tagger.model,
+        device="cpu",
+        backend=onnx_backend.OnnxBackend.for_model(torch_tagger.model, cache=monkey_cache),
+    )
     assert (torch_tagger.backend_name, onnx_tagger.backend_name) == ("torch", "onnx")
     # 0.1 s (padded outside the graph), 1 s, an odd length; 3 x 4.4 s runs as chunks of 2 + 1 clips
     for batch, samples in ((2, 3200), (2, 32000), (2, 33001), (3, 139_999)):
@@ -75,11 +79,13 @@ def test_mobilenet_onnx_answers_as_pytorch_for_short_and_one_second_clips(offici
 
 
 # ---------------------------------------------------------------- quick: selection and fallbacks (no export)
-def test_auto_falls_back_to_pytorch_with_one_warning_when_onnxruntime_is_missing(official_checkpoint, monkeypatch,
-                                                                                   caplog):
+def test_auto_falls_back_to_pytorch_with_one_warning_when_onnxruntime_is_missing(
+    official_checkpoint, monkeypatch, caplog
+):
     def missing():
-        raise BackendError("onnxruntime cannot be imported (No module named 'onnxruntime'); install it with "
-                           "`pip install onnxruntime`")
+        raise BackendError(
+            "onnxruntime cannot be imported (No module named 'onnxruntime'); install it with `pip install onnxruntime`"
+        )
 
     monkeypatch.setattr(onnx_backend, "_onnxruntime", missing)
     path = str(official_checkpoint("MobileNetV1"))
@@ -149,8 +155,14 @@ def onnx_cache(tmp_path_factory):
 
 
 # (arch, classes): the five released architectures, and a 65-class head as our training writes.
-MODELS = [("Cnn14", 527), ("ResNet38", 527), ("Wavegram_Logmel_Cnn14", 527), ("MobileNetV1", 527),
-          ("Cnn14_DecisionLevelMax", 527), ("Cnn14", 65)]
+MODELS = [
+    ("Cnn14", 527),
+    ("ResNet38", 527),
+    ("Wavegram_Logmel_Cnn14", 527),
+    ("MobileNetV1", 527),
+    ("Cnn14_DecisionLevelMax", 527),
+    ("Cnn14", 65),
+]
 # 0.1 s (padded before the graph); 139,999 (odd: 438 frames, Wavegram one step short, frames dropped by
 # pooling); 10 s (1001 frames, Wavegram exactly aligned). DecisionLevelMax adds 317,120 samples (992 frames,
 # a multiple of 32: no frames to repeat, unlike the traced length).
@@ -190,8 +202,9 @@ def count_exports(monkeypatch) -> list:
 
 
 @pytest.mark.slow
-def test_graph_is_exported_once_and_rebuilt_when_truncated_or_garbage(official_checkpoint, tmp_path, monkeypatch,
-                                                                     caplog):
+def test_graph_is_exported_once_and_rebuilt_when_truncated_or_garbage(
+    official_checkpoint, tmp_path, monkeypatch, caplog
+):
     monkeypatch.setenv("PANNS_CACHE_DIR", str(tmp_path))
     exports = count_exports(monkeypatch)
     path = str(official_checkpoint("MobileNetV1"))
@@ -253,16 +266,19 @@ def test_cli_export_and_tag_backends(official_checkpoint, tmp_path, shared_dir):
     session = onnx_backend.make_session(out, threads=1)
     tagger = Tagger.from_pretrained(path, device="cpu", backend="torch")
     x = noise(2, 3200)
-    got = dict(zip(["clipwise_output", "embedding"],
-                   session.run(["clipwise_output", "embedding"], {"waveform": onnx_backend.pad_to_minimum(x, 9920)})))
+    got = dict(
+        zip(
+            ["clipwise_output", "embedding"],
+            session.run(["clipwise_output", "embedding"], {"waveform": onnx_backend.pad_to_minimum(x, 9920)}),
+        )
+    )
     assert_outputs_close(got, tagger.backend.run(x), "exported file")
 
     clip = min((shared_dir / "audio").rglob("*.wav"))
     tables = {}
     for backend in ("torch", "onnx"):
         csv_path = tmp_path / f"{backend}.csv"
-        assert main(["tag", str(clip), "--model", path, "--csv", str(csv_path), "--backend", backend,
-                     "--quiet"]) == 0
+        assert main(["tag", str(clip), "--model", path, "--csv", str(csv_path), "--backend", backend, "--quiet"]) == 0
         with open(csv_path) as f:
             tables[backend] = list(csv.DictReader(f))
     assert [r["label_1"] for r in tables["torch"]] == [r["label_1"] for r in tables["onnx"]]

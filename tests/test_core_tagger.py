@@ -1,4 +1,5 @@
 """The Tagger on real recordings, on long ones, and on every kind of bad input."""
+
 import csv
 import subprocess
 import sys
@@ -79,15 +80,18 @@ def test_silence_is_allowed_and_scored(mobilenet_tagger):
     assert mobilenet_tagger.predict(np.zeros(44100, np.float32), 44100.0).duration == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("wave, rate, match", [
-    (np.zeros(0, np.float32), 32000, "empty"),
-    (np.array([0.1, np.nan] * 100, np.float32), 32000, "NaN"),
-    (np.array([0.1, np.inf] * 100, np.float32), 32000, "infinite"),
-    (np.zeros(3200, np.float32), 0, "sample rate"),
-    (np.zeros(3200, np.float32), 44100.5, "sample rate"),
-    (np.zeros((2, 2, 2), np.float32), 32000, "1-D or 2-D"),
-    (np.array(["a", "b"]), 32000, "dtype"),
-])
+@pytest.mark.parametrize(
+    "wave, rate, match",
+    [
+        (np.zeros(0, np.float32), 32000, "empty"),
+        (np.array([0.1, np.nan] * 100, np.float32), 32000, "NaN"),
+        (np.array([0.1, np.inf] * 100, np.float32), 32000, "infinite"),
+        (np.zeros(3200, np.float32), 0, "sample rate"),
+        (np.zeros(3200, np.float32), 44100.5, "sample rate"),
+        (np.zeros((2, 2, 2), np.float32), 32000, "1-D or 2-D"),
+        (np.array(["a", "b"]), 32000, "dtype"),
+    ],
+)
 def test_bad_arrays_raise_the_package_error(mobilenet_tagger, wave, rate, match):
     with pytest.raises(AudioError, match=match):
         mobilenet_tagger.predict(wave, rate)
@@ -100,8 +104,13 @@ def test_bad_files_raise_the_package_error(tmp_path, shared_dir, mobilenet_tagge
     (tmp_path / "cut.ogg").write_bytes(good[: len(good) // 3])
     sf.write(tmp_path / "nan.wav", np.array([0.1, np.nan] * 4000, np.float32), 32000, subtype="FLOAT")
     sf.write(tmp_path / "zero_frames.wav", np.zeros(0, np.float32), 32000)
-    cases = {"notes.wav": "not a decodable", "empty.ogg": "empty", "nan.wav": "NaN",
-             "missing.wav": "does not exist", "zero_frames.wav": "no audio|empty|not a decodable"}
+    cases = {
+        "notes.wav": "not a decodable",
+        "empty.ogg": "empty",
+        "nan.wav": "NaN",
+        "missing.wav": "does not exist",
+        "zero_frames.wav": "no audio|empty|not a decodable",
+    }
     for name, match in cases.items():
         with pytest.raises(AudioError, match=match):
             mobilenet_tagger.predict_file(tmp_path / name)
@@ -125,8 +134,9 @@ def test_windows_timeline_and_frames(official_checkpoint):
     assert result.timeline.shape == (3, 65)
     np.testing.assert_allclose(result.scores, result.timeline.max(axis=0))
     assert result.framewise.shape == (1 + (32000 * 5 + 123) // 320, 65) and result.frame_seconds == 0.01
-    overlapping = Tagger.from_pretrained(str(official_checkpoint("Cnn14_DecisionLevelMax")), window_seconds=2.0,
-                                         hop_seconds=1.0).predict(wave, 32000)
+    overlapping = Tagger.from_pretrained(
+        str(official_checkpoint("Cnn14_DecisionLevelMax")), window_seconds=2.0, hop_seconds=1.0
+    ).predict(wave, 32000)
     assert len(overlapping.window_starts) == 5
 
 
@@ -207,9 +217,25 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     sf.write(folder / "long.wav", np.zeros(32000 * 25, np.float32), 32000)
     (folder / "broken.wav").write_text("not audio")
     out = tmp_path / "tags.csv"
-    proc = subprocess.run([sys.executable, "-m", "panns_core", "tag", str(folder), "--model",
-                           str(official_checkpoint("MobileNetV1")), "--csv", str(out), "--top", "3", "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "panns_core",
+            "tag",
+            str(folder),
+            "--model",
+            str(official_checkpoint("MobileNetV1")),
+            "--csv",
+            str(out),
+            "--top",
+            "3",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stderr  # some inputs failed: every good row written, the exit code tells
     rows = list(csv.DictReader(open(out)))
     by_file = {}
@@ -223,11 +249,27 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     assert all(r["label_1"] in ANIMAL.names and float(r["score_1"]) >= float(r["score_3"]) for r in good)
     assert "1 of 5 files could not be tagged" in proc.stderr
     # every file failing is a failure of the command; bad options and names are one clear line
-    only_bad = subprocess.run([sys.executable, "-m", "panns_core", "tag", str(folder / "broken.wav"), "--model",
-                               str(official_checkpoint("MobileNetV1")), "--csv", str(tmp_path / "bad.csv"), "--quiet"],
-                              capture_output=True, text=True, timeout=300)
+    only_bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "panns_core",
+            "tag",
+            str(folder / "broken.wav"),
+            "--model",
+            str(official_checkpoint("MobileNetV1")),
+            "--csv",
+            str(tmp_path / "bad.csv"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert only_bad.returncode == 1
-    for argv, message in ((["tag", str(folder), "--top", "0"], "must be at least 1"),
-                          (["download", "Cnn15"], "no released checkpoint named 'Cnn15'")):
+    for argv, message in (
+        (["tag", str(folder), "--top", "0"], "must be at least 1"),
+        (["download", "Cnn15"], "no released checkpoint named 'Cnn15'"),
+    ):
         proc = subprocess.run([sys.executable, "-m", "panns_core", *argv], capture_output=True, text=True, timeout=60)
         assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr

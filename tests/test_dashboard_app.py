@@ -1,4 +1,8 @@
-"""The whole Streamlit app through AppTest: every page renders, filters change what is plotted, empty state, warnings."""
+"""The whole Streamlit app through AppTest.
+
+Every page renders, filters change what is plotted, empty state, warnings.
+"""
+
 import base64
 import json
 import re
@@ -12,9 +16,12 @@ from synthetic_results import write_synthetic_results
 from dashboard.classes import animal_classes
 from dashboard.config import ENV_VAR
 
-HEADERS = {"Overview": "Overview: do animal-only models beat the general ones?",
-           "Class-wise comparison": "Class-wise comparison", "Training curves": "Training curves",
-           "Class effect": "Class effect: is it data or sound?"}
+HEADERS = {
+    "Overview": "Overview: do animal-only models beat the general ones?",
+    "Class-wise comparison": "Class-wise comparison",
+    "Training curves": "Training curves",
+    "Class effect": "Class effect: is it data or sound?",
+}
 PAGES = list(HEADERS)
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "dashboard" / "app.py"
@@ -147,8 +154,11 @@ def test_shipped_training_curves_show_the_studys_four_comparisons(monkeypatch):
     _go(at, "Training curves")
     picker = at.selectbox(key="curve_comparison")
     assert [o for o in picker.options if o.startswith("(")] == [
-        "(a) Model comparison", "(b) Comparison of training data balancing and augmentation",
-        "(c) Amount of training data comparison", "(d) Comparison of batch size"]
+        "(a) Model comparison",
+        "(b) Comparison of training data balancing and augmentation",
+        "(c) Amount of training data comparison",
+        "(d) Comparison of batch size",
+    ]
     assert picker.value == "(a) Model comparison"
     chart = _charts(at)["mAP against training iterations"]
     names = {t["name"] for t in chart["data"]}
@@ -166,7 +176,10 @@ def test_shipped_training_curves_show_the_studys_four_comparisons(monkeypatch):
 
 
 def test_run_json_text_stays_inert(monkeypatch, tmp_path):
-    """A backtick and a Markdown link in a run.json value show literally; '<b>' in display_name is not bold in plotly."""
+    """A backtick and a Markdown link in a run.json value show literally.
+
+    '<b>' in display_name is not bold in plotly.
+    """
     from synthetic_results import class_clip_counts, synthetic_run
 
     from panns_core.results import write_run
@@ -195,9 +208,11 @@ def test_a_run_has_the_same_colour_in_both_class_wise_charts(monkeypatch):
     bars = {t["name"]: t["marker"]["color"] for t in diff["data"]}
     assert len(dots) == 4 and len(bars) == 3  # the baseline has no difference bars, so positions shift
     # the study's CNN14 at 7k is compared by default, against the general CNN14 and Wavegram-Logmel-CNN
-    assert {"CNN14 (animal-only, reference study, class-wise figure) [reported]",
-            "CNN14 (general, PANNs paper) [reported] (527-class model)",
-            "Wavegram-Logmel-CNN (general, PANNs paper) [reported] (527-class model)"} <= set(dots)
+    assert {
+        "CNN14 (animal-only, reference study, class-wise figure) [reported]",
+        "CNN14 (general, PANNs paper) [reported] (527-class model)",
+        "Wavegram-Logmel-CNN (general, PANNs paper) [reported] (527-class model)",
+    } <= set(dots)
     assert all(bars[name] == dots[name] for name in bars), (dots, bars)
     assert charts["AP per animal class"]["layout"]["legend"]["orientation"] == "h"
 

@@ -1,18 +1,21 @@
 """The dashboard in a real browser: a plain `streamlit run` (the shipped config, no telemetry flags) as a
 subprocess, headless Debian chromium through Playwright; a screenshot of every page is kept as an artifact."""
+
 import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from servers import free_port, launch_chromium, running_server
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-PAGES = {"Class-wise comparison": "AP per animal class", "Training curves": "mAP against training iterations",
-         "Class effect": "AP against label quality"}
+PAGES = {
+    "Class-wise comparison": "AP per animal class",
+    "Training curves": "mAP against training iterations",
+    "Class effect": "AP against label quality",
+}
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,11 +29,25 @@ def server(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     env.update(HOME=str(home), PANNS_RESULTS_DIR=str(REPO / "results"))
-    cmd = [sys.executable, "-m", "streamlit", "run", REPO / "dashboard" / "app.py", "--server.headless", "true",
-           "--server.port", port, "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        REPO / "dashboard" / "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        port,
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
     url = f"http://127.0.0.1:{port}"
-    with running_server(cmd, ready_url=url + "/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log",
-                        ready_within=60):
+    with running_server(
+        cmd, ready_url=url + "/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log", ready_within=60
+    ):
         yield url
 
 
@@ -58,8 +75,10 @@ def test_every_page_in_chromium_without_contacting_anyone(server):
                 page.get_by_test_id("stSidebar").get_by_text(name, exact=True).click()
                 page.locator(".js-plotly-plot .gtitle", has_text=title).first.wait_for(timeout=60_000)
                 page.wait_for_timeout(500)  # let the remaining charts and tables settle before the picture
-                page.screenshot(path=str(ARTIFACTS / f"dashboard_{name.lower().replace(' ', '_').replace('-', '_')}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(ARTIFACTS / f"dashboard_{name.lower().replace(' ', '_').replace('-', '_')}.png"),
+                    full_page=True,
+                )
             page.wait_for_timeout(1000)  # a metrics request would be sent soon after the session starts
         finally:
             browser.close()

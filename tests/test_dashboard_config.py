@@ -1,12 +1,12 @@
 """The shipped Streamlit config: no usage statistics to data.streamlit.io, viewer toolbar; picked up by a plain
 `streamlit run dashboard/app.py`, from the repository root and from any other folder."""
+
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from servers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,11 +42,25 @@ def test_plain_streamlit_run_reads_the_config(tmp_path, where):
     env.update(HOME=str(home), PANNS_RESULTS_DIR=str(REPO / "results"))
     port = free_port()
     cwd = REPO if where == "repo root" else tmp_path
-    cmd = [sys.executable, "-m", "streamlit", "run", REPO / "dashboard" / "app.py", "--server.headless", "true",
-           "--server.port", port, "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        REPO / "dashboard" / "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        port,
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log = tmp_path / "streamlit.log"
-    with running_server(cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=cwd, log=log,
-                        ready_within=60):
+    with running_server(
+        cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=cwd, log=log, ready_within=60
+    ):
         pass
     text = log.read_text()
     assert "You can now view your Streamlit app" in text

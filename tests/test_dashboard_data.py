@@ -1,15 +1,16 @@
 """Dashboard loaders and shapers (pandas only) on small result folders written here, with known numbers."""
+
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_results import write_synthetic_results
 
 from dashboard import charts, compare, curves, effect, overview
 from dashboard.classes import animal_classes, branches
 from dashboard.config import ENV_VAR, results_dir
 from dashboard.data import folder_signature, load_results
-from synthetic_results import write_synthetic_results
 from panns_core.results import RunInfo, write_run
 
 NAMES = animal_classes().set_index("index")["class"]
@@ -20,27 +21,55 @@ def _rows(iteration, aps, **extra):
     """Class-wise rows for {index: ap}; index 0 (Speech) stands for a non-animal class."""
     mids = {0: "/m/09x0r", **MIDS.to_dict()}
     names = {0: "Speech", **NAMES.to_dict()}
-    return [dict(iteration=iteration, index=i, mid=mids[i], display_name=names[i], ap=ap, **extra) for i, ap in aps.items()]
+    return [
+        dict(iteration=iteration, index=i, mid=mids[i], display_name=names[i], ap=ap, **extra) for i, ap in aps.items()
+    ]
 
 
 @pytest.fixture
 def folder(tmp_path):
     """fit_a (animal-only, 2 evaluations), general (527-class evaluate), study (reported headline), one broken run."""
-    fit = RunInfo(run_id="fit_a", kind="fit", status="measured", model="Cnn14", trained_on="animal", label_set="animal",
-                  settings={"batch_size": 16, "balanced": True}, iterations=100)
+    fit = RunInfo(
+        run_id="fit_a",
+        kind="fit",
+        status="measured",
+        model="Cnn14",
+        trained_on="animal",
+        label_set="animal",
+        settings={"batch_size": 16, "balanced": True},
+        iterations=100,
+    )
     # class 75 (Bark) is scored by fit_a only: the baseline "general" never scores it, so comparisons "on the
     # classes both runs share" must leave it out (its AP 0.6 keeps fit_a's own mean at 0.6)
-    cw = pd.DataFrame(_rows(0, {72: 0.1, 73: 0.2, 74: 0.3, 75: 0.1}, train_clips=50) +
-                      _rows(100, {72: 0.5, 73: np.nan, 74: 0.7, 75: 0.6}, train_clips=50))
+    cw = pd.DataFrame(
+        _rows(0, {72: 0.1, 73: 0.2, 74: 0.3, 75: 0.1}, train_clips=50)
+        + _rows(100, {72: 0.5, 73: np.nan, 74: 0.7, 75: 0.6}, train_clips=50)
+    )
     cw.loc[cw["index"] == 74, "train_clips"] = 5000
     cw.loc[cw["index"] == 75, "train_clips"] = np.nan
     write_run(tmp_path, fit, cw, pd.DataFrame({"iteration": [0, 100], "mAP": [0.2, 0.6]}))
-    general = RunInfo(run_id="general", kind="evaluate", status="measured", model="Cnn14", trained_on="audioset",
-                      label_set="audioset", metrics={"mAP": 0.3})
+    general = RunInfo(
+        run_id="general",
+        kind="evaluate",
+        status="measured",
+        model="Cnn14",
+        trained_on="audioset",
+        label_set="audioset",
+        metrics={"mAP": 0.3},
+    )
     write_run(tmp_path, general, pd.DataFrame(_rows(None, {0: 0.99, 72: 0.4, 73: 0.1, 74: 0.9})))
-    study = RunInfo(run_id="study", kind="reported", status="reported", model="Cnn14", display_name="Study CNN14",
-                    trained_on="animal", label_set="animal", source="a README", iterations=14000,
-                    metrics={"mAP": 0.561, "classes_scored": 66})
+    study = RunInfo(
+        run_id="study",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        display_name="Study CNN14",
+        trained_on="animal",
+        label_set="animal",
+        source="a README",
+        iterations=14000,
+        metrics={"mAP": 0.561, "classes_scored": 66},
+    )
     write_run(tmp_path, study)
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -97,8 +126,12 @@ def test_class_table_filters_differences_and_sorting(folder):
     assert row["AP: Cnn14 [measured]"] == 0.5
     assert row["vs baseline: Cnn14 [measured]"] == pytest.approx(0.1)
     assert "vs baseline: Cnn14 [measured] (527-class model)" not in table.columns  # no self-difference
-    assert table.columns[:4].tolist() == ["class", "AP: Cnn14 [measured]", "AP: Cnn14 [measured] (527-class model)",
-                                          "vs baseline: Cnn14 [measured]"]  # the numbers first, on screen
+    assert table.columns[:4].tolist() == [
+        "class",
+        "AP: Cnn14 [measured]",
+        "AP: Cnn14 [measured] (527-class model)",
+        "vs baseline: Cnn14 [measured]",
+    ]  # the numbers first, on screen
     domestic = compare.class_table(res, ["fit_a"], branches=["Domestic animals, pets"])
     assert set(domestic["branch"]) == {"Domestic animals, pets"} and "Dog" in set(domestic["class"])
     assert len(domestic) < 65
@@ -144,16 +177,27 @@ def test_class_effect_with_class_stats_and_label_quality_from_runs(tmp_path):
     write_synthetic_results(tmp_path, n_runs=1, n_evals=3, every=10, class_stats=True)
     res = load_results(tmp_path)
     run_id = res.runs["run_id"].iloc[0]
-    assert effect.count_options(res, run_id) == [effect.COUNT_ALL, effect.COUNT_BALANCED, effect.COUNT_UNBALANCED,
-                                                  effect.COUNT_RUN]
+    assert effect.count_options(res, run_id) == [
+        effect.COUNT_ALL,
+        effect.COUNT_BALANCED,
+        effect.COUNT_UNBALANCED,
+        effect.COUNT_RUN,
+    ]
     stats = pd.read_csv(tmp_path / "class_stats.csv").set_index("index")
     table = effect.effect_table(res, run_id, effect.COUNT_ALL).set_index("index")
     assert table.loc[80, "clips"] == stats.loc[80, "balanced_train_clips"] + stats.loc[80, "unbalanced_train_clips"]
     assert table.loc[80, "label_quality"] == stats.loc[80, "label_quality"]
     # Without class_stats.csv, label quality comes from a run carrying a label_quality column.
     (tmp_path / "class_stats.csv").unlink()
-    rep = RunInfo(run_id="rep", kind="reported", status="reported", model="Cnn14", trained_on="audioset",
-                  label_set="animal", source="paper")
+    rep = RunInfo(
+        run_id="rep",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        trained_on="audioset",
+        label_set="animal",
+        source="paper",
+    )
     write_run(tmp_path, rep, pd.DataFrame(_rows(None, {72: 0.5, 80: 0.6})).assign(label_quality=[0.9, 0.25]))
     table = effect.effect_table(load_results(tmp_path), run_id, None).set_index("index")
     assert table.loc[80, "label_quality"] == 0.25 and table["clips"].isna().all()
@@ -179,8 +223,16 @@ def test_empty_and_missing_folders(tmp_path):
 def test_folder_signature_changes_when_a_run_changes(folder):
     before = folder_signature(folder)
     assert folder_signature(folder) == before
-    info = RunInfo(run_id="study", kind="reported", status="reported", model="Cnn14", trained_on="animal",
-                   label_set="animal", source="another README", metrics={"mAP": 0.5})
+    info = RunInfo(
+        run_id="study",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        trained_on="animal",
+        label_set="animal",
+        source="another README",
+        metrics={"mAP": 0.5},
+    )
     write_run(folder, info, overwrite=True)
     assert folder_signature(folder) != before
 
@@ -195,8 +247,10 @@ def test_branches_come_from_the_ontology():
     names = branches()
     assert names[0] == "Animal"
     assert {"Domestic animals, pets", "Livestock, farm animals, working animals", "Bird", "Insect"} <= set(names)
-    assert animal_classes()["path"].iloc[animal_classes()["class"].tolist().index("Bark")] == \
-        "Animal > Domestic animals, pets > Dog > Bark"
+    assert (
+        animal_classes()["path"].iloc[animal_classes()["class"].tolist().index("Bark")]
+        == "Animal > Domestic animals, pets > Dog > Bark"
+    )
 
 
 def test_every_chart_trace_has_hover_numbers(folder):
@@ -234,8 +288,15 @@ def test_synthetic_runs_are_valid_and_learn(tmp_path):
 
 def test_default_compare_selection_takes_the_best_of_each_group(tmp_path):
     write_synthetic_results(tmp_path, n_runs=5, n_evals=2, every=10)
-    rep = RunInfo(run_id="rep", kind="reported", status="reported", model="Cnn14", trained_on="audioset",
-                  label_set="animal", source="paper")
+    rep = RunInfo(
+        run_id="rep",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        trained_on="audioset",
+        label_set="animal",
+        source="paper",
+    )
     write_run(tmp_path, rep, pd.DataFrame(_rows(None, {72: 0.5, 80: 0.6})))
     res = load_results(tmp_path)
     chosen = compare.default_runs(res, per_group=2)
@@ -247,11 +308,28 @@ def test_default_compare_selection_takes_the_best_of_each_group(tmp_path):
 def test_labels_name_the_model_scope_and_runs_known_only_on_527_classes(folder):
     """A general run's label says "527-class model" (its numbers say their own scope); a run whose only
     figure is a 527-class mAP says so, which also keeps it apart from a run with the same name."""
-    only_527 = RunInfo(run_id="paper527", kind="reported", status="reported", model="Cnn14", display_name="Cnn14",
-                       trained_on="audioset", label_set="audioset", source="paper", metrics={"mAP": 0.431})
+    only_527 = RunInfo(
+        run_id="paper527",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        display_name="Cnn14",
+        trained_on="audioset",
+        label_set="audioset",
+        source="paper",
+        metrics={"mAP": 0.431},
+    )
     write_run(folder, only_527)
-    twin = RunInfo(run_id="paper_animal", kind="reported", status="reported", model="Cnn14", display_name="Cnn14",
-                   trained_on="audioset", label_set="animal", source="paper")
+    twin = RunInfo(
+        run_id="paper_animal",
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        display_name="Cnn14",
+        trained_on="audioset",
+        label_set="animal",
+        source="paper",
+    )
     write_run(folder, twin, pd.DataFrame(_rows(None, {72: 0.5})))
     labels = load_results(folder).runs["label"]
     assert labels["general"] == "Cnn14 [measured] (527-class model)"
@@ -280,7 +358,9 @@ def test_curve_chart_names_each_reported_point_and_its_table_lists_it(folder):
     measured, points = curves.map_curves(res, ["fit_a"]), curves.reported_points(res)
     fig = charts.map_curve_figure(measured, points)
     stars = [t for t in fig.data if t.marker.symbol == "star-open"]
-    assert [(t.name, t.showlegend is not False, list(t.y)) for t in stars] == [("Study CNN14 [reported]", True, [0.561])]
+    assert [(t.name, t.showlegend is not False, list(t.y)) for t in stars] == [
+        ("Study CNN14 [reported]", True, [0.561])
+    ]
     assert tuple(fig.layout.yaxis.range) == (0, 1)  # no zoom that turns 0.551 vs 0.561 into a chasm
     assert charts.map_curve_figure(measured, points, "loss").layout.yaxis.range is None  # loss is not in [0, 1]
     table = curves.curve_table(measured, points)
@@ -304,7 +384,9 @@ def test_a_run_keeps_its_colour_in_every_chart(folder):
     assert [t.name for t in diffs.data] == ["Cnn14 [measured]"]
     assert diffs.data[0].marker.color == dots.data[0].marker.color == colours["Cnn14 [measured]"]
     assert dots.layout.legend.orientation == "h"  # legend above the chart, the plot keeps its width
-    fit_only = charts.class_dots(compare.long_values(compare.class_table(res, ["general"]), "AP: "), order, "t", colours)
+    fit_only = charts.class_dots(
+        compare.long_values(compare.class_table(res, ["general"]), "AP: "), order, "t", colours
+    )
     assert fit_only.data[0].marker.color == colours["Cnn14 [measured] (527-class model)"]
 
 
@@ -324,7 +406,9 @@ def test_class_effect_names_its_count_source_and_never_shows_minus_zero(tmp_path
     assert "class_stats.csv" in effect.count_source(effect.COUNT_ALL)
     assert "python -m train metadata" in effect.count_source(effect.COUNT_BALANCED)
     assert "train_clips" in effect.count_source(effect.COUNT_RUN)
-    assert effect.correlation_text(-0.001, 65, "clip count") == \
-        "Spearman rank correlation of AP with clip count: 0.00 over 65 classes."
+    assert (
+        effect.correlation_text(-0.001, 65, "clip count")
+        == "Spearman rank correlation of AP with clip count: 0.00 over 65 classes."
+    )
     assert "-0.0" not in effect.correlation_text(-0.004, 65, "x")
     assert "not defined" in effect.correlation_text(float("nan"), 2, "x")

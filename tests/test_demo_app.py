@@ -1,4 +1,5 @@
 """The demo as a visitor's client sees it: `python demo/app.py` in its own process, driven by gradio_client."""
+
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -25,16 +26,30 @@ def serve_demo(args, cache_dir: Path, ready_within: float = 180):
         env.pop(name, None)
     log = cache_dir.parent / f"demo_{port}.log"
     url = f"http://127.0.0.1:{port}/"
-    with running_server([sys.executable, "demo/app.py", "--port", port, *args], ready_url=url, env=env, cwd=REPO,
-                        log=log, ready_within=ready_within) as proc:
+    with running_server(
+        [sys.executable, "demo/app.py", "--port", port, *args],
+        ready_url=url,
+        env=env,
+        cwd=REPO,
+        log=log,
+        ready_within=ready_within,
+    ) as proc:
         yield url, proc, log
 
 
 @pytest.fixture(scope="module")
 def server(planted_mobilenet, shared_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo_server")
-    args = ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--max-seconds", "30",
-            "--examples", shared_dir / "audio" / "audioset_samples"]
+    args = [
+        "--checkpoint",
+        planted_mobilenet,
+        "--arch",
+        "MobileNetV1",
+        "--max-seconds",
+        "30",
+        "--examples",
+        shared_dir / "audio" / "audioset_samples",
+    ]
     with serve_demo(args, root / "cache") as running:
         yield running
 
@@ -50,11 +65,20 @@ def compare_args(planted_mobilenet, official_checkpoint, root: Path) -> tuple[li
     released names); Wavegram_Logmel_Cnn14 is asked for too but has no weights here."""
     from test_demo_compare import released_cache, results_with_own_run
 
-    cache = released_cache(root / "cache", {"MobileNetV1": official_checkpoint("MobileNetV1"),
-                                             "Cnn14": official_checkpoint("Cnn14")})
+    cache = released_cache(
+        root / "cache", {"MobileNetV1": official_checkpoint("MobileNetV1"), "Cnn14": official_checkpoint("Cnn14")}
+    )
     results = results_with_own_run(root / "results", planted_mobilenet)
-    return ["--checkpoint", planted_mobilenet, "--arch", "MobileNetV1", "--compare",
-            "MobileNetV1,Cnn14,Wavegram_Logmel_Cnn14", "--results", results], cache
+    return [
+        "--checkpoint",
+        planted_mobilenet,
+        "--arch",
+        "MobileNetV1",
+        "--compare",
+        "MobileNetV1,Cnn14,Wavegram_Logmel_Cnn14",
+        "--results",
+        results,
+    ], cache
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +98,10 @@ def test_compare_through_the_api_three_models_with_their_ap(compare_server, plan
     answered = rows[rows["rank"] > 0]
     assert set(answered["model"]) == {"animal_mobilenet.pth", "MobileNetV1", "Cnn14"}
     assert (answered.groupby("model").size() == 3).all()  # top 3 each, threshold 0
-    reported = {run: pd.read_csv(REPO / "results" / run / "classwise.csv").set_index("display_name")["ap"]
-                for run in ("reported_panns_mobilenetv1_animal", "reported_panns_cnn14_animal")}
+    reported = {
+        run: pd.read_csv(REPO / "results" / run / "classwise.csv").set_index("display_name")["ap"]
+        for run in ("reported_panns_mobilenetv1_animal", "reported_panns_cnn14_animal")
+    }
     for model, run in (("MobileNetV1", "reported_panns_mobilenetv1_animal"), ("Cnn14", "reported_panns_cnn14_animal")):
         mine = answered[answered["model"] == model]
         assert list(mine["ap"]) == [reported[run][c] for c in mine["class"]]
@@ -97,9 +123,11 @@ def dog(shared_dir):
 
 
 def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
-    labels, ontology, spectrogram, timeline, csv_path, segments, segments_csv, comparison, table, summary = \
-        client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False,
-                       api_name="/analyse")
+    labels, ontology, spectrogram, timeline, csv_path, segments, segments_csv, comparison, table, summary = (
+        client.predict(
+            handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False, api_name="/analyse"
+        )
+    )
     assert labels["label"] == "Bark"
     assert [c["label"] for c in labels["confidences"]] == ["Bark", "Cat"]
     assert "Animal > Domestic animals, pets > Dog > Bark" in ontology
@@ -124,8 +152,9 @@ def test_bad_upload_is_an_error_and_the_app_keeps_serving(client, planted_mobile
     long_clip = shared_dir / "audio" / "animal_clips" / "birdnetlib" / "audio" / "XC563936_Soundscape.mp3"
     with pytest.raises(Exception, match="longer than the 30 s limit"):
         client.predict(handle_file(str(long_clip)), local_key(planted_mobilenet), 5, 0.1, api_name="/analyse")
-    labels = client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 3, 0.1,
-                            api_name="/analyse")[0]
+    labels = client.predict(
+        handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 3, 0.1, api_name="/analyse"
+    )[0]
     assert labels["label"] == "Bark"
 
 
@@ -173,6 +202,7 @@ def test_a_mismatched_checkpoint_at_start_still_serves_and_says_why(tmp_path, sh
         assert "Could not prepare animal_mobilenet.pth" in log.read_text() and "does not fit Cnn14" in log.read_text()
         client = Client(url, verbose=False)
         with pytest.raises(Exception, match="does not fit Cnn14"):
-            client.predict(handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.1, False,
-                           api_name="/analyse")
+            client.predict(
+                handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.1, False, api_name="/analyse"
+            )
         assert proc.poll() is None

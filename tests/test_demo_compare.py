@@ -4,6 +4,7 @@ The released names are served from a cache folder holding random-weight files in
 format under the released file names, stamped as verified (how a deployer who placed the files by
 hand is served): the real loading path runs, nothing is downloaded.
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -39,10 +40,22 @@ def results_with_own_run(root: Path, checkpoint: Path) -> Path:
     """The repository's reported runs plus a measured run of `checkpoint` (Bark AP 0.91, Cat AP 0.12)."""
     for run in ("reported_panns_mobilenetv1_animal", "reported_panns_cnn14_animal"):
         shutil.copytree(REPO / "results" / run, root / run)
-    table = pd.DataFrame({"iteration": 3000, "index": [0, 1], "mid": [BARK, CAT], "display_name": ["Bark", "Cat"],
-                          "ap": [0.91, 0.12]})
-    write_run(root, RunInfo(run_id="pets-run", kind="fit", status="measured", model="MobileNetV1",
-                            trained_on="animal", label_set="animal", checkpoint=str(checkpoint)), table)
+    table = pd.DataFrame(
+        {"iteration": 3000, "index": [0, 1], "mid": [BARK, CAT], "display_name": ["Bark", "Cat"], "ap": [0.91, 0.12]}
+    )
+    write_run(
+        root,
+        RunInfo(
+            run_id="pets-run",
+            kind="fit",
+            status="measured",
+            model="MobileNetV1",
+            trained_on="animal",
+            label_set="animal",
+            checkpoint=str(checkpoint),
+        ),
+        table,
+    )
     return root
 
 
@@ -53,8 +66,18 @@ def state(planted_mobilenet, official_checkpoint, tmp_path_factory):
     results = results_with_own_run(root / "results", planted_mobilenet)
     mp = pytest.MonkeyPatch()
     mp.setenv("PANNS_CACHE_DIR", str(cache))
-    config = parse_config(["--checkpoint", str(planted_mobilenet), "--arch", "MobileNetV1",
-                           "--compare", "MobileNetV1,ResNet38", "--results", str(results)])
+    config = parse_config(
+        [
+            "--checkpoint",
+            str(planted_mobilenet),
+            "--arch",
+            "MobileNetV1",
+            "--compare",
+            "MobileNetV1,ResNet38",
+            "--results",
+            str(results),
+        ]
+    )
     yield DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
     mp.undo()
 
@@ -74,7 +97,8 @@ def test_compare_answers_side_by_side_with_each_models_ap_and_an_unavailable_one
     assert (own["ap_source"] == "measured in run pets-run, iteration 3000").all()
     # the released MobileNetV1 (random weights here): whatever it found, with the paper's AP for that class
     reported = pd.read_csv(REPO / "results" / "reported_panns_mobilenetv1_animal" / "classwise.csv").set_index(
-        "display_name")["ap"]
+        "display_name"
+    )["ap"]
     general = table[table["model"].str.startswith("MobileNetV1")]
     assert len(general) >= 1 and all(general["ap"] == [reported[c] for c in general["class"]])
     assert general["ap_source"].str.contains("PANNs").all()
@@ -88,8 +112,9 @@ def test_compare_answers_side_by_side_with_each_models_ap_and_an_unavailable_one
 def test_a_broken_checkpoint_in_compare_mode_is_unavailable_and_the_others_answer(state, tmp_path):
     broken = tmp_path / "broken.pth"
     broken.write_bytes(b"\x80\x02 half a pickle")
-    config = parse_config(["--checkpoint", str(broken), "--arch", "Cnn14", "--compare", "MobileNetV1",
-                           "--results", str(REPO / "results")])
+    config = parse_config(
+        ["--checkpoint", str(broken), "--arch", "Cnn14", "--compare", "MobileNetV1", "--results", str(REPO / "results")]
+    )
     bad = DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
     bad.cache = state.cache  # the MobileNetV1 already loaded
     with pytest.raises(gr.Error, match="broken.pth"):  # as the chosen model: an error in the page
@@ -106,8 +131,10 @@ def test_a_long_example_lists_where_each_class_is_heard_and_the_csv_matches(stat
     out = make_predict(state)(str(EXAMPLES / "farmyard_long.ogg"), local_key(state), 2, 0.5, False)
     segments, csv_path = out[5], out[6]
     # the planted model hears Bark and Cat all through: one merged segment each, across the 24.7-s clip
-    assert segments.values.tolist() == [["Bark", 0.0, 24.72, pytest.approx(segments["peak_score"][0])],
-                                        ["Cat", 0.0, 24.72, pytest.approx(segments["peak_score"][1])]]
+    assert segments.values.tolist() == [
+        ["Bark", 0.0, 24.72, pytest.approx(segments["peak_score"][0])],
+        ["Cat", 0.0, 24.72, pytest.approx(segments["peak_score"][1])],
+    ]
     assert csv_path.endswith("farmyard_long_segments.csv")
     assert pd.read_csv(csv_path).values.tolist() == segments.values.tolist()
     assert out[7] == "" and out[8] is None  # compare off: nothing compared
@@ -122,14 +149,25 @@ def test_an_example_deleted_from_disk_is_a_clear_error(state, tmp_path):
 
 
 def test_a_clip_over_the_length_limit_is_refused_before_any_model_runs(state, planted_mobilenet, tmp_path):
-    config = parse_config(["--checkpoint", str(planted_mobilenet), "--arch", "MobileNetV1", "--max-seconds", "20",
-                           "--compare", "MobileNetV1"])
+    config = parse_config(
+        [
+            "--checkpoint",
+            str(planted_mobilenet),
+            "--arch",
+            "MobileNetV1",
+            "--max-seconds",
+            "20",
+            "--compare",
+            "MobileNetV1",
+        ]
+    )
     short = DemoState(config, list_choices(config.default_checkpoint, config.checkpoint, config.checkpoint_arch))
     short.cache = state.cache
     with pytest.raises(gr.Error, match="20 s limit"):
         make_predict(short)(str(EXAMPLES / "farmyard_long.ogg"), local_key(short), 3, 0.5, True)
-    assert np.isfinite(make_predict(short)(str(EXAMPLES / "cow_moo.ogg"), local_key(short), 3, 0.5, True)[8]
-                       ["ap"].dropna()).all()
+    assert np.isfinite(
+        make_predict(short)(str(EXAMPLES / "cow_moo.ogg"), local_key(short), 3, 0.5, True)[8]["ap"].dropna()
+    ).all()
 
 
 def test_the_chosen_model_is_not_run_twice_in_compare_mode(state, monkeypatch):

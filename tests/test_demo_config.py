@@ -1,4 +1,5 @@
 """Demo settings: local and Spaces bind addresses, argument checks, example clips, ZeroGPU wrapping."""
+
 import csv
 import os
 import re
@@ -13,10 +14,22 @@ from demo.config import parse_config
 from demo.examples import find_examples
 from demo.gpu import on_gpu
 
-SPACE_VARS = ("SPACE_ID", "GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME", "PANNS_DEMO_CHECKPOINT",
-              "PANNS_DEMO_MODEL", "PANNS_DEMO_ARCH", "PANNS_DEMO_DEFAULT_MODEL", "PANNS_DEMO_DEFAULT_CHECKPOINT",
-              "PANNS_DEMO_COMPARE", "PANNS_DEMO_RESULTS", "PANNS_DEMO_EXAMPLES", "PANNS_DEMO_MAX_SECONDS", "PANNS_DEMO_TIMELINE_WINDOW",
-              "PANNS_DEMO_TIMELINE_HOP")
+SPACE_VARS = (
+    "SPACE_ID",
+    "GRADIO_SERVER_PORT",
+    "GRADIO_SERVER_NAME",
+    "PANNS_DEMO_CHECKPOINT",
+    "PANNS_DEMO_MODEL",
+    "PANNS_DEMO_ARCH",
+    "PANNS_DEMO_DEFAULT_MODEL",
+    "PANNS_DEMO_DEFAULT_CHECKPOINT",
+    "PANNS_DEMO_COMPARE",
+    "PANNS_DEMO_RESULTS",
+    "PANNS_DEMO_EXAMPLES",
+    "PANNS_DEMO_MAX_SECONDS",
+    "PANNS_DEMO_TIMELINE_WINDOW",
+    "PANNS_DEMO_TIMELINE_HOP",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +96,10 @@ def test_one_vocabulary_with_the_old_spellings_kept_and_flagged(monkeypatch, cap
     cfg = parse_config(["--checkpoint", "a.pth", "--model", "MobileNetV1", "--default-model", "ResNet38"])
     assert (cfg.checkpoint_arch, cfg.default_checkpoint) == ("MobileNetV1", "ResNet38")
     err = capsys.readouterr().err.splitlines()
-    assert err == ["warning: --model is deprecated, use --arch",
-                   "warning: --default-model is deprecated, use --default-checkpoint"]
+    assert err == [
+        "warning: --model is deprecated, use --arch",
+        "warning: --default-model is deprecated, use --default-checkpoint",
+    ]
 
     monkeypatch.setenv("PANNS_DEMO_CHECKPOINT", "a.pth")
     monkeypatch.setenv("PANNS_DEMO_MODEL", "Cnn14")
@@ -105,13 +120,16 @@ def test_compare_set_and_results_folder(monkeypatch, tmp_path):
     assert (cfg.compare, cfg.results_dir) == (("ResNet38",), tmp_path)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--arch", "Cnn14"], "give --checkpoint too"),
-    (["--port", "70000"], "not a port number"),
-    (["--max-seconds", "0"], "must be positive"),
-    (["--concurrency", "0"], "at least 1"),
-    (["--timeline-hop", "0"], "--timeline-window and --timeline-hop must be positive"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--arch", "Cnn14"], "give --checkpoint too"),
+        (["--port", "70000"], "not a port number"),
+        (["--max-seconds", "0"], "must be positive"),
+        (["--concurrency", "0"], "at least 1"),
+        (["--timeline-hop", "0"], "--timeline-window and --timeline-hop must be positive"),
+    ],
+)
 def test_bad_arguments_exit_with_a_reason(argv, message, capsys):
     with pytest.raises(SystemExit):
         parse_config(argv)
@@ -170,11 +188,14 @@ def test_on_gpu_applies_the_zerogpu_decorator_when_spaces_imports(monkeypatch):
 def test_app_turns_telemetry_off_before_gradio_is_imported_and_runs_as_a_script():
     repo = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_DISABLE_TELEMETRY")}
-    probe = ("import os, sys; import demo.app; "
-             "print(os.environ['GRADIO_ANALYTICS_ENABLED'], os.environ['HF_HUB_DISABLE_TELEMETRY'], 'gradio' in sys.modules)")
+    probe = (
+        "import os, sys; import demo.app; "
+        "print(os.environ['GRADIO_ANALYTICS_ENABLED'], os.environ['HF_HUB_DISABLE_TELEMETRY'], 'gradio' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], cwd=repo, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "1", "False"]
-    usage = subprocess.run([sys.executable, "demo/app.py", "--help"], cwd=repo, env=env, capture_output=True,
-                           text=True, check=True)
+    usage = subprocess.run(
+        [sys.executable, "demo/app.py", "--help"], cwd=repo, env=env, capture_output=True, text=True, check=True
+    )
     assert "--checkpoint" in usage.stdout and "--arch" in usage.stdout and "--max-seconds" in usage.stdout
     assert "--model" not in usage.stdout  # the deprecated spelling works but is not advertised

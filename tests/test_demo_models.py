@@ -1,4 +1,5 @@
 """The model picker: which checkpoints it offers, when each is ready, and what it says when one is not."""
+
 import pytest
 
 from demo.models import (
@@ -16,7 +17,7 @@ from panns_core.weights import PRETRAINED
 
 def test_every_released_checkpoint_is_offered_default_first():
     choices = list_choices("ResNet38")
-    assert [c.key for c in choices][0] == "ResNet38"
+    assert next(c.key for c in choices) == "ResNet38"
     assert {c.key for c in choices} == set(PRETRAINED)
     cnn14 = next(c for c in choices if c.key == "Cnn14")
     assert cnn14.pretrained and "65 animal classes" in cnn14.about

@@ -4,6 +4,7 @@ The checkpoints are random-weight files in the official format (loaded through t
 In "planted" ones the output biases make two known classes win (Bark, then Cat), so the tests
 can check the whole chain: 527 outputs -> the 65 animal classes -> labels, ontology, CSV.
 """
+
 import re
 import threading
 from pathlib import Path
@@ -53,12 +54,15 @@ def flac_clip(shared_dir, tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("name", [
-    "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg",           # OGG Vorbis, 44.1 kHz
-    "audioset_samples/Y-_2ITXZaxT0.wav",                           # WAV, 32 kHz, 10 s
-    "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg",        # 11.025 kHz, 0.7 s
-    "animal_clips/mineclone5_mobs_mc/audio/mobs_mc_bat_hurt.2.ogg",  # the shortest clip
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg",  # OGG Vorbis, 44.1 kHz
+        "audioset_samples/Y-_2ITXZaxT0.wav",  # WAV, 32 kHz, 10 s
+        "animal_clips/minetest_mobs_animal/audio/mobs_pig.ogg",  # 11.025 kHz, 0.7 s
+        "animal_clips/mineclone5_mobs_mc/audio/mobs_mc_bat_hurt.2.ogg",  # the shortest clip
+    ],
+)
 def test_every_output_for_a_real_clip(shared_dir, tagger, tmp_path, name):
     out = analyse(clip(shared_dir, name), tagger, top_k=5, threshold=0.5, out_dir=tmp_path)
     assert list(out.top) == ["Bark", "Cat"]  # the planted classes, best first, nothing else above 0.5
@@ -105,8 +109,9 @@ def test_default_threshold_is_the_same_for_the_page_and_the_function():
     from demo.ui import build_demo
 
     state = make_state(Path("/nonexistent/animal.pth"))
-    slider = next(b for b in build_demo(state).blocks.values()
-                  if isinstance(b, gr.Slider) and b.label == "Score threshold")
+    slider = next(
+        b for b in build_demo(state).blocks.values() if isinstance(b, gr.Slider) and b.label == "Score threshold"
+    )
     assert slider.value == DEFAULT_THRESHOLD == analyse_wave.__kwdefaults__["threshold"]
 
 
@@ -134,8 +139,9 @@ def test_timeline_has_its_own_finer_pass_while_labels_keep_the_whole_clip(shared
     assert "17 windows of 2 s every 0.5 s" in out.summary and "for the timeline" in out.summary
 
 
-def test_timeline_windows_are_configurable_and_reuse_the_labels_pass_when_equal(shared_dir, planted_mobilenet,
-                                                                             tmp_path):
+def test_timeline_windows_are_configurable_and_reuse_the_labels_pass_when_equal(
+    shared_dir, planted_mobilenet, tmp_path
+):
     path = str(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"))
     state = make_state(planted_mobilenet, "--timeline-window", "4", "--timeline-hop", "2")
     key = next(iter(state.choices))
@@ -159,8 +165,9 @@ def test_timeline_pass_stays_bounded_on_long_clips(tagger, tmp_path):
 @pytest.mark.slow
 def test_decision_level_max_gives_a_frame_timeline(shared_dir, official_checkpoint, tmp_path):
     tagger = Tagger.from_pretrained(str(official_checkpoint("Cnn14_DecisionLevelMax")))
-    out = analyse(clip(shared_dir, "audioset_samples/Y-_99pGKM8uQ.wav"), tagger, top_k=3, threshold=0.0,
-                  out_dir=tmp_path)
+    out = analyse(
+        clip(shared_dir, "audioset_samples/Y-_99pGKM8uQ.wav"), tagger, top_k=3, threshold=0.0, out_dir=tmp_path
+    )
     scores = pd.read_csv(out.csv_path).set_index("display_name")["score"]
     for name, rows in out.timeline.groupby("class"):
         assert len(rows) > 500  # 100 frames a second, pooled to at most 600 points
@@ -174,7 +181,8 @@ def test_cnn14_checkpoint_known_by_its_official_file_name(shared_dir, official_c
     choice = next(iter(state.choices.values()))
     assert choice.label == "Cnn14_mAP=0.431.pth (local)"
     labels, ontology, _, timeline, csv_path, *_, summary = make_predict(state)(
-        str(clip(shared_dir, "audioset_samples/Y-_8E5aDUqas.wav")), choice.key, 3, 0.0)
+        str(clip(shared_dir, "audioset_samples/Y-_8E5aDUqas.wav")), choice.key, 3, 0.0
+    )
     assert len(labels) == 3 and all(0.0 <= v <= 1.0 for v in labels.values())
     assert len(pd.read_csv(csv_path)) == 65 and ontology.count("Animal") >= 3
     assert "**Cnn14** on **cpu**" in summary and "17 windows of 2 s every 0.5 s" in summary
@@ -182,6 +190,7 @@ def test_cnn14_checkpoint_known_by_its_official_file_name(shared_dir, official_c
 
 
 # ---------------------------------------------------------------- bad input, through the button's handler
+
 
 def wav(path, samples, rate=32000):
     sf.write(path, samples.astype(np.float32), rate)
@@ -243,8 +252,12 @@ def test_missing_weights_disable_the_button_and_say_how_to_get_them(planted_mobi
     # Offline a fetch can only fail: no fetch button, the page says how to get the file instead.
     assert button["interactive"] is False and fetch_button["visible"] is False
     weights = PRETRAINED["Cnn14"]
-    for needed in ("python -m panns_core download Cnn14", weights.url, str(tmp_path / "cache" / weights.filename),
-                   "PANNS_OFFLINE=1"):
+    for needed in (
+        "python -m panns_core download Cnn14",
+        weights.url,
+        str(tmp_path / "cache" / weights.filename),
+        "PANNS_OFFLINE=1",
+    ):
         assert needed in text
     with pytest.raises(gr.Error, match="PANNS_OFFLINE"):
         make_predict(state)(None, "Cnn14", 5, 0.1)
@@ -317,14 +330,15 @@ def test_a_slow_first_load_does_not_hold_up_a_loaded_model(monkeypatch):
     reader.join(timeout=5)
     served_while_loading = fast == ["tagger for MobileNetV1"]
     release.set()
-    for t in slow + [reader]:
+    for t in [*slow, reader]:
         t.join(timeout=10)
     assert served_while_loading
     assert loaded == ["MobileNetV1", "Cnn14"] and cache.loads == 2  # two waiting requests, one load
 
 
-def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(official_checkpoint, planted_mobilenet,
-                                                                 monkeypatch, tmp_path, shared_dir):
+def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(
+    official_checkpoint, planted_mobilenet, monkeypatch, tmp_path, shared_dir
+):
     cache = tmp_path / "cache"
     cache.mkdir()
     name = PRETRAINED["MobileNetV1"].filename
@@ -340,7 +354,8 @@ def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(official_checkpo
 @pytest.mark.slow
 @pytest.mark.parametrize("backend, shown", [("torch", "PyTorch"), ("onnx", "ONNX Runtime")])
 def test_backend_chosen_at_start_is_named_in_the_summary_and_shared_by_the_timeline(
-        shared_dir, planted_mobilenet, backend, shown):
+    shared_dir, planted_mobilenet, backend, shown
+):
     path = str(clip(shared_dir, "audioset_samples/Y-_2ITXZaxT0.wav"))
     state = make_state(planted_mobilenet, "--backend", backend)
     key = next(iter(state.choices))

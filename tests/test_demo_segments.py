@@ -1,4 +1,5 @@
 """Segments of long clips: which spans of windows reach the threshold, merged, per class."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,11 +14,11 @@ def test_a_synthetic_timeline_gives_exactly_its_above_threshold_spans():
     starts = np.arange(11.0)
     ends = starts + 2.0
     bark = np.zeros(11)
-    bark[[1, 2, 3]] = [0.6, 0.9, 0.7]   # overlapping windows 1..3 -> one segment 1..5 s
-    bark[[8]] = 0.5                      # a lone window -> 8..10 s
-    bark[[4]] = 0.49                     # just under: not a segment, and it does not bridge the two
+    bark[[1, 2, 3]] = [0.6, 0.9, 0.7]  # overlapping windows 1..3 -> one segment 1..5 s
+    bark[[8]] = 0.5  # a lone window -> 8..10 s
+    bark[[4]] = 0.49  # just under: not a segment, and it does not bridge the two
     cat = np.zeros(11)
-    cat[[0, 10]] = [0.8, 0.55]           # the two ends of the clip
+    cat[[0, 10]] = [0.8, 0.55]  # the two ends of the clip
     table = find_segments(starts, ends, np.stack([bark, cat], axis=1), ["Bark", "Cat"], threshold=0.5)
     assert table.values.tolist() == [
         ["Bark", 1.0, 5.0, 0.9],
@@ -42,8 +43,15 @@ def test_windows_out_of_order_and_nothing_above():
 
 def result(timeline, starts, window, duration):
     timeline = np.asarray(timeline, np.float32)
-    return TaggingResult(labels=ANIMAL, scores=timeline.max(axis=0), embedding=np.zeros(1), timeline=timeline,
-                         window_starts=np.asarray(starts, float), window_seconds=window, duration=duration)
+    return TaggingResult(
+        labels=ANIMAL,
+        scores=timeline.max(axis=0),
+        embedding=np.zeros(1),
+        timeline=timeline,
+        window_starts=np.asarray(starts, float),
+        window_seconds=window,
+        duration=duration,
+    )
 
 
 def test_from_a_tagging_result_the_last_window_ends_with_the_clip():

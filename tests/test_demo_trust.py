@@ -1,4 +1,5 @@
 """Trust per class: the AP beside each class comes from results/, with its source, and low AP is flagged."""
+
 import csv
 from pathlib import Path
 
@@ -30,11 +31,14 @@ def index():
     return TrustIndex(REPO / "results")
 
 
-@pytest.mark.parametrize("name, run_id", [
-    ("Cnn14", "reported_panns_cnn14_animal"),
-    ("Wavegram_Logmel_Cnn14", "reported_panns_wavegram_logmel_cnn14_animal"),
-    ("MobileNetV1", "reported_panns_mobilenetv1_animal"),
-])
+@pytest.mark.parametrize(
+    "name, run_id",
+    [
+        ("Cnn14", "reported_panns_cnn14_animal"),
+        ("Wavegram_Logmel_Cnn14", "reported_panns_wavegram_logmel_cnn14_animal"),
+        ("MobileNetV1", "reported_panns_mobilenetv1_animal"),
+    ],
+)
 def test_released_models_show_the_papers_per_class_ap(index, name, run_id):
     trust = index.for_released(name)
     for mid in (BARK, CAT):
@@ -54,13 +58,28 @@ def test_low_ap_is_marked_less_reliable_with_the_source_on_hover():
 
 
 def classwise(iteration, aps: dict) -> pd.DataFrame:
-    return pd.DataFrame({"iteration": iteration, "index": range(len(aps)), "mid": list(aps),
-                         "display_name": list(aps), "ap": list(aps.values())})
+    return pd.DataFrame(
+        {
+            "iteration": iteration,
+            "index": range(len(aps)),
+            "mid": list(aps),
+            "display_name": list(aps),
+            "ap": list(aps.values()),
+        }
+    )
 
 
 def measured(root, run_id, checkpoint, table, created="2026-01-01T00:00:00+00:00"):
-    info = RunInfo(run_id=run_id, kind="fit", status="measured", model="MobileNetV1", trained_on="animal",
-                   label_set="animal", checkpoint=checkpoint, created=created)
+    info = RunInfo(
+        run_id=run_id,
+        kind="fit",
+        status="measured",
+        model="MobileNetV1",
+        trained_on="animal",
+        label_set="animal",
+        checkpoint=checkpoint,
+        created=created,
+    )
     write_run(root, info, table)
 
 
@@ -90,14 +109,17 @@ class FakeTagger:
         self.scores = scores
 
     def predict(self, wave, rate):
-        return type("R", (), {"top": lambda _, k, threshold: [
-            (n, m, s) for n, m, s in self.scores if s >= threshold][:k]})()
+        return type(
+            "R", (), {"top": lambda _, k, threshold: [(n, m, s) for n, m, s in self.scores if s >= threshold][:k]}
+        )()
 
 
 def test_compare_lists_each_model_marks_disagreement_and_an_unavailable_one():
     trust = ModelTrust({BARK: 0.9, CAT: 0.2}, "reported in run r")
-    models = {"a": FakeTagger([("Bark", BARK, 0.9), ("Cat", CAT, 0.6)]),
-              "b": FakeTagger([("Bark", BARK, 0.8), ("Cow", COW, 0.3)])}
+    models = {
+        "a": FakeTagger([("Bark", BARK, 0.9), ("Cat", CAT, 0.6)]),
+        "b": FakeTagger([("Bark", BARK, 0.8), ("Cow", COW, 0.3)]),
+    }
 
     def load(key):
         if key == "broken":
@@ -115,14 +137,19 @@ def test_compare_lists_each_model_marks_disagreement_and_an_unavailable_one():
     assert "**The models disagree on** (at or above 0.5): **Cat**: only A." in text
 
     table = comparison_frame(answers)
-    assert table[["model", "class", "ap"]].values.tolist()[:3] == [["A", "Bark", 0.9], ["A", "Cat", 0.2],
-                                                                    ["B", "Bark", 0.9]]
+    assert table[["model", "class", "ap"]].values.tolist()[:3] == [
+        ["A", "Bark", 0.9],
+        ["A", "Cat", 0.2],
+        ["B", "Bark", 0.9],
+    ]
     assert table["less_reliable"].tolist()[:3] == [False, True, False]
     assert table["class"].iloc[-1].startswith("unavailable: broken.pth")
 
 
 def test_models_that_agree_are_said_to():
-    same = [ModelAnswer("a", "A", [("Bark", BARK, 0.9, ClassTrust(None))]),
-            ModelAnswer("b", "B", [("Bark", BARK, 0.7, ClassTrust(None))])]
+    same = [
+        ModelAnswer("a", "A", [("Bark", BARK, 0.9, ClassTrust(None))]),
+        ModelAnswer("b", "B", [("Bark", BARK, 0.7, ClassTrust(None))]),
+    ]
     assert disagreements(same) == {}
     assert "agree on every class" in comparison_markdown(same, 0.5)

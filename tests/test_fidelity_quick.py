@@ -4,6 +4,7 @@ MobileNetV1 on the 4.4-s golden input exercises the whole shared front end (STFT
 fmin/fmax, log with ref/amin, bn0) and a full network against the reference implementation's outputs.
 The full comparison (every model, both inputs) is the slow test in test_core_models.py.
 """
+
 import json
 
 import torch

@@ -1,5 +1,6 @@
 """A model built with other audio settings really uses them: its log-mel equals one computed here with
 librosa from the same settings (fmin, fmax, mel bins, window, hop, rate), and a tone lands in its mel bin."""
+
 import librosa
 import numpy as np
 import pytest
@@ -16,10 +17,25 @@ SETTINGS = [
 
 def librosa_log_mel(wave: np.ndarray, s: dict) -> np.ndarray:
     """(frames, mel_bins): |STFT|^2 (Hann, centred, reflect) -> mel (Slaney) -> 10 log10(max(x, 1e-10))."""
-    spec = np.abs(librosa.stft(wave.astype(np.float64), n_fft=s["window_size"], hop_length=s["hop_size"],
-                               window="hann", center=True, pad_mode="reflect")) ** 2
-    mel = librosa.filters.mel(sr=s["sample_rate"], n_fft=s["window_size"], n_mels=s["mel_bins"], fmin=s["fmin"],
-                              fmax=s["fmax"]) @ spec
+    spec = (
+        np.abs(
+            librosa.stft(
+                wave.astype(np.float64),
+                n_fft=s["window_size"],
+                hop_length=s["hop_size"],
+                window="hann",
+                center=True,
+                pad_mode="reflect",
+            )
+        )
+        ** 2
+    )
+    mel = (
+        librosa.filters.mel(
+            sr=s["sample_rate"], n_fft=s["window_size"], n_mels=s["mel_bins"], fmin=s["fmin"], fmax=s["fmax"]
+        )
+        @ spec
+    )
     return (10 * np.log10(np.maximum(mel, 1e-10))).T
 
 
@@ -34,17 +50,19 @@ def close_in_db(ours: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_allclose(ours, expected, atol=0.02)
 
 
-@pytest.mark.parametrize("s", SETTINGS, ids=lambda s: f"{s['sample_rate']}Hz-{s['mel_bins']}mel-{s['fmin']}-{s['fmax']}")
+@pytest.mark.parametrize(
+    "s", SETTINGS, ids=lambda s: f"{s['sample_rate']}Hz-{s['mel_bins']}mel-{s['fmin']}-{s['fmax']}"
+)
 def test_log_mel_equals_librosa_with_the_same_settings(s):
     model = create_model("MobileNetV1", classes_num=65, **s).eval()
     wave = noisy_tone(s["sample_rate"])
     expected = librosa_log_mel(wave, s)
-    shown = Tagger(model, device="cpu").log_mel(wave)           # what the demo displays
+    shown = Tagger(model, device="cpu").log_mel(wave)  # what the demo displays
     assert shown.shape == expected.shape == (1 + len(wave) // s["hop_size"], s["mel_bins"])
     close_in_db(shown, expected)
     with torch.no_grad():
         fed = model.logmel(torch.from_numpy(wave)[None])[0, 0].numpy()  # what the network is fed
-    close_in_db(fed * np.sqrt(1 + 1e-5), expected)              # a fresh bn0 divides by sqrt(1+eps)
+    close_in_db(fed * np.sqrt(1 + 1e-5), expected)  # a fresh bn0 divides by sqrt(1+eps)
     # the same clip under the official settings is far away: the test can tell settings apart
     official = librosa_log_mel(wave, dict(s, fmin=50, fmax=14000))
     assert official.shape != expected.shape or np.abs(official - expected).max() > 1.0

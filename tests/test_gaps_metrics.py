@@ -1,5 +1,6 @@
 """Edge cases of the metrics found by mutation testing: the messages, a class with one positive, and a
 set with no positive at all (every mean undefined, said without a numpy warning)."""
+
 import warnings
 
 import numpy as np
@@ -14,7 +15,9 @@ def test_bad_inputs_are_refused_with_their_own_message():
         score(target, np.array([[0.5, np.nan], [0.1, 0.2]]))
     with pytest.raises(ValueError, match=r"^target must hold only 0 and 1 \(score against the unmixed labels\)$"):
         score(np.array([[0.5, 0], [0, 1]]), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"^target and output must both be \(clips, classes\); got \(2, 2\) and \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"^target and output must both be \(clips, classes\); got \(2, 2\) and \(2,\)"
+    ):
         score(target, np.ones(2))
 
 

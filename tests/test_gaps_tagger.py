@@ -1,6 +1,7 @@
 """Tagger options whose bugs would be quiet: bf16 must track fp32 closely (tighter than the scores' own
 spread), and `consistent=True` must lift each parent to its best descendant on the real ontology while
 leaving every other score alone."""
+
 import json
 
 import numpy as np
@@ -35,17 +36,17 @@ def clips(shared_dir) -> list:
 def test_bf16_tracks_fp32_within_a_fraction_of_the_scores_spread(shared_dir, official_checkpoint):
     exact = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), device="cpu")
     fast = Tagger(exact.model, precision="bf16", device="cpu")
-    a = np.stack([exact.predict(w, sr).scores for w, sr in clips(shared_dir)])   # (clips, 65)
+    a = np.stack([exact.predict(w, sr).scores for w, sr in clips(shared_dir)])  # (clips, 65)
     b = np.stack([fast.predict(w, sr).scores for w, sr in clips(shared_dir)])
     la, lb = logit(a), logit(b)
     spread = la.std()
-    assert spread > 0.1                                  # the scores themselves differ: a real comparison
-    assert np.abs(la - lb).max() < 0.1 * spread          # a constant answer would be off by ~spread
+    assert spread > 0.1  # the scores themselves differ: a real comparison
+    assert np.abs(la - lb).max() < 0.1 * spread  # a constant answer would be off by ~spread
     assert np.corrcoef(la.ravel(), lb.ravel())[0, 1] > 0.99
     # per clip, bf16 ranks the classes like fp32 (what a user reads from top())
     for x, y in zip(la, lb):
         assert np.corrcoef(np.argsort(np.argsort(x)), np.argsort(np.argsort(y)))[0, 1] > 0.95
-    assert not np.array_equal(a, b)                      # and bf16 really ran in reduced precision
+    assert not np.array_equal(a, b)  # and bf16 really ran in reduced precision
 
 
 def ontology_pairs(shared_dir) -> dict:
@@ -83,9 +84,8 @@ class ClassProbe(torch.nn.Module):
     def forward(self, x):  # (batch, samples)
         frames = 1 + x.shape[1] // 320
         energy = torch.nn.functional.pad(x.abs(), (0, frames * 320 - x.shape[1])).view(len(x), frames, 320).mean(-1)
-        framewise = torch.sigmoid(self.a * energy[..., None] * 10 + self.c)        # (batch, frames, 65)
-        return {"clipwise_output": framewise.amax(1), "embedding": energy[:, :4],
-                "framewise_output": framewise}
+        framewise = torch.sigmoid(self.a * energy[..., None] * 10 + self.c)  # (batch, frames, 65)
+        return {"clipwise_output": framewise.amax(1), "embedding": energy[:, :4], "framewise_output": framewise}
 
 
 def test_consistent_scores_lift_parents_on_real_pairs_and_leave_the_rest(shared_dir):

@@ -1,5 +1,6 @@
 """Weights verification beyond the sha256 case: md5-only releases, changed cached files, servers that
 ignore Range, and the messages that tell a user what to do. A local HTTP server stands in for Zenodo."""
+
 import hashlib
 import http.server
 import os
@@ -23,7 +24,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     honour_range = True
     requests = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         header = self.headers.get("Range")
         type(self).requests.append(header)
         start = int(header.split("=")[1].split("-")[0]) if header and self.honour_range else 0
@@ -51,7 +52,7 @@ def server(monkeypatch):
     httpd.shutdown()
 
 
-def md5_only(name: str, payload: bytes = PAYLOAD, url: str = None):
+def md5_only(name: str, payload: bytes = PAYLOAD, url: str | None = None):
     """The registry entry `name` (md5 only, no size) with the md5 of our payload."""
     entry = PRETRAINED[name]
     return replace(entry, md5=hashlib.md5(payload).hexdigest(), url=url or entry.url)
@@ -124,8 +125,12 @@ def test_size_is_checked_before_hashing(tmp_path, monkeypatch):
 def test_both_checksums_are_checked(tmp_path):
     path = tmp_path / "x.pth"
     path.write_bytes(PAYLOAD)
-    good = replace(PRETRAINED["Cnn14"], size=len(PAYLOAD), md5=hashlib.md5(PAYLOAD).hexdigest(),
-                   sha256=hashlib.sha256(PAYLOAD).hexdigest())
+    good = replace(
+        PRETRAINED["Cnn14"],
+        size=len(PAYLOAD),
+        md5=hashlib.md5(PAYLOAD).hexdigest(),
+        sha256=hashlib.sha256(PAYLOAD).hexdigest(),
+    )
     dl.verify(path, good)
     with pytest.raises(DownloadError, match="md5"):
         dl.verify(path, replace(good, md5="0" * 32))
@@ -164,9 +169,11 @@ def test_offline_and_unreachable_say_what_to_do(tmp_path, monkeypatch):
     with pytest.raises(WeightsUnavailableError) as err:
         dl.download(entry, cache=tmp_path, progress=False)
     target = tmp_path / entry.filename
-    assert str(err.value) == (f"{entry.filename} is not available (PANNS_OFFLINE=1). Fetch it with "
-                              f"`python -m panns_core download ResNet38`, or download {entry.url} yourself "
-                              f"and put it at {target}.")
+    assert str(err.value) == (
+        f"{entry.filename} is not available (PANNS_OFFLINE=1). Fetch it with "
+        f"`python -m panns_core download ResNet38`, or download {entry.url} yourself "
+        f"and put it at {target}."
+    )
     assert not tmp_path.joinpath(entry.filename + ".part").exists()
     monkeypatch.delenv("PANNS_OFFLINE")
     unreachable = replace(entry, url="http://127.0.0.1:9/nothing.pth")  # the discard port: refused
@@ -214,9 +221,11 @@ def test_hub_uris_offline_flag_and_message_without_reason(tmp_path, monkeypatch)
     import huggingface_hub
 
     calls = []
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download",
-                        lambda repo, name, local_files_only=None: calls.append((repo, name, local_files_only))
-                        or str(tmp_path))
+    monkeypatch.setattr(
+        huggingface_hub,
+        "hf_hub_download",
+        lambda repo, name, local_files_only=None: calls.append((repo, name, local_files_only)) or str(tmp_path),
+    )
     monkeypatch.delenv("PANNS_OFFLINE", raising=False)
     dl.hub_file("hf://me/repo/sub/dir/w.pth")
     dl.hub_file("hf://me/repo/w.pth", local_only=True)
@@ -231,4 +240,5 @@ def test_hub_uris_offline_flag_and_message_without_reason(tmp_path, monkeypatch)
     entry = PRETRAINED["ResNet38"]
     assert dl.missing_message(entry, tmp_path) == (
         f"{entry.filename} is not available. Fetch it with `python -m panns_core download ResNet38`, "
-        f"or download {entry.url} yourself and put it at {tmp_path / entry.filename}.")
+        f"or download {entry.url} yourself and put it at {tmp_path / entry.filename}."
+    )

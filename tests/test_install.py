@@ -4,6 +4,7 @@ its own, and the entry points a newcomer tries first start in this environment.
 CI runs these in a virtual environment it makes from nothing (.ci/run), so a package that only
 happens to be on the developer's machine cannot make them pass.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from servers import free_port, running_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,8 +33,9 @@ def requirement_names(path: Path) -> list[str]:
 
 def deptry(root: Path, *args: str) -> subprocess.CompletedProcess:
     """deptry's report (it writes to stderr, in colour) comes back as plain text in stdout."""
-    run = subprocess.run([sys.executable, "-m", "deptry", *args], cwd=root, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "deptry", *args], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     run.stdout = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout)
     return run
 
@@ -47,9 +48,21 @@ def deptry_product(root: Path) -> subprocess.CompletedProcess:
 def deptry_with_tests(root: Path) -> subprocess.CompletedProcess:
     """Everything, tests and benchmarks included; there the dev and bench files' packages may be imported too."""
     test_tools = sorted({n.replace("-", "_") for f in DEV_FILES for n in requirement_names(root / f)})
-    return deptry(root, ".", "tests", "--exclude", r"\.venv.*", "--exclude", "venv", "--exclude", r"\.git",
-                  "--exclude", "build", "--per-rule-ignores",
-                  f"DEP002=yt-dlp,DEP001=spaces,DEP004={'|'.join(test_tools)}")
+    return deptry(
+        root,
+        ".",
+        "tests",
+        "--exclude",
+        r"\.venv.*",
+        "--exclude",
+        "venv",
+        "--exclude",
+        r"\.git",
+        "--exclude",
+        "build",
+        "--per-rule-ignores",
+        f"DEP002=yt-dlp,DEP001=spaces,DEP004={'|'.join(test_tools)}",
+    )
 
 
 def test_every_import_is_declared():
@@ -68,9 +81,10 @@ def test_deptry_fails_on_undeclared_transitive_unused_and_test_only_imports(tmp_
     package.mkdir()
     (package / "__init__.py").write_text(
         "".join(f"import {modules.get(n, n.replace('-', '_'))}\n" for n in runtime)  # all declared but h5py
-        + "import requests\n"             # installed, but only as gradio's dependency: DEP003
-        + "import no_such_module_xyz\n"   # missing altogether: DEP001
-        + "import pytest\n")              # a test tool in product code: DEP004
+        + "import requests\n"  # installed, but only as gradio's dependency: DEP003
+        + "import no_such_module_xyz\n"  # missing altogether: DEP001
+        + "import pytest\n"
+    )  # a test tool in product code: DEP004
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text("import pytest\nimport hypothesis\n")  # allowed in tests
 
@@ -100,12 +114,30 @@ def test_requirements_txt_has_no_local_references():
 @pytest.mark.slow
 def test_requirements_txt_resolves_alone_in_an_empty_folder(tmp_path):
     shutil.copy(REPO / "requirements.txt", tmp_path / "requirements.txt")
-    run = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                          "--report", "report.json", "-r", "requirements.txt"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            "report.json",
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
-    chosen = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
-              for item in json.loads((tmp_path / "report.json").read_text())["install"]}
+    chosen = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+        for item in json.loads((tmp_path / "report.json").read_text())["install"]
+    }
     assert chosen["torch"].split("+")[0] == "2.13.0"  # the CPU wheel on disk here is 2.13.0+cpu
     for name in requirement_names(REPO / "requirements.txt"):
         assert name.lower().replace("_", "-") in chosen, name
@@ -119,11 +151,14 @@ def test_space_files():
     assert "ffmpeg" in (REPO / "packages.txt").read_text().split()
 
 
-@pytest.mark.parametrize("cmd, expect", [
-    (["-m", "panns_core", "--help"], "tag"),
-    (["-m", "train", "--help"], "fit"),
-    (["demo/app.py", "--help"], "--checkpoint"),
-])
+@pytest.mark.parametrize(
+    "cmd, expect",
+    [
+        (["-m", "panns_core", "--help"], "tag"),
+        (["-m", "train", "--help"], "fit"),
+        (["demo/app.py", "--help"], "--checkpoint"),
+    ],
+)
 def test_newcomer_commands_start(cmd, expect):
     run = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -137,9 +172,21 @@ def test_dashboard_starts_headless(tmp_path):
 
     port = free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1"]
-    with running_server(cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=REPO,
-                        log=tmp_path / "streamlit.log"):
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+    ]
+    with running_server(
+        cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log"
+    ):
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
     assert "<title>" in page.lower() or "streamlit" in page.lower()

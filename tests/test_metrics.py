@@ -1,4 +1,5 @@
 """Metrics must be the ones every AudioSet paper reports: scikit-learn's, averaged over scorable classes."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -40,8 +41,8 @@ def test_equal_to_scikit_learn(seed):
 
 def test_classes_without_positives_are_left_out_and_named():
     target, output = _random_predictions(3)
-    target[:, [2, 7]] = False           # no positive: AP undefined
-    target[:, 5] = True                 # no negative: AP is 1 but AUC undefined
+    target[:, [2, 7]] = False  # no positive: AP undefined
+    target[:, 5] = True  # no negative: AP is 1 but AUC undefined
     s = score(target, output)
     assert s.left_out == [2, 7]
     assert s.auc_left_out == [2, 5, 7]

@@ -1,4 +1,5 @@
 """The results format: round trips, validation errors that name the problem, atomic writes, broken runs skipped."""
+
 import json
 import os
 
@@ -10,8 +11,16 @@ from panns_core.results import ResultsError, RunInfo, load_run, load_runs, write
 
 
 def _info(run_id="run1", **kw):
-    base = dict(run_id=run_id, kind="fit", status="measured", model="Cnn14", trained_on="animal",
-                label_set="animal", settings={"batch_size": 32, "mixup": True}, metrics={"mAP": 0.42})
+    base = dict(
+        run_id=run_id,
+        kind="fit",
+        status="measured",
+        model="Cnn14",
+        trained_on="animal",
+        label_set="animal",
+        settings={"batch_size": 32, "mixup": True},
+        metrics={"mAP": 0.42},
+    )
     base.update(kw)
     return RunInfo(**base)
 
@@ -20,8 +29,17 @@ def _classwise(iterations=(0, 1000)):
     rows = []
     for it in iterations:
         for i, (mid, name) in enumerate([("/m/0jbk", "Animal"), ("/m/068hy", "Domestic animals, pets")]):
-            rows.append(dict(iteration=it, index=72 + i, mid=mid, display_name=name, ap=0.1 * (i + 1) + it / 1e4,
-                             auc=0.9, positives=10 + i))
+            rows.append(
+                dict(
+                    iteration=it,
+                    index=72 + i,
+                    mid=mid,
+                    display_name=name,
+                    ap=0.1 * (i + 1) + it / 1e4,
+                    auc=0.9,
+                    positives=10 + i,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -51,22 +69,27 @@ def test_reported_run_without_tables_and_with_empty_iteration(tmp_path):
     run = load_run(write_run(tmp_path, info, cw))
     assert run.classwise["iteration"].isna().all() and len(run.classwise) == 2
     assert run.curve.empty and list(run.curve.columns[:2]) == ["iteration", "mAP"]
-    assert load_run(write_run(tmp_path, _info("headline", kind="reported", status="reported", source="x"))).classwise.empty
+    assert load_run(
+        write_run(tmp_path, _info("headline", kind="reported", status="reported", source="x"))
+    ).classwise.empty
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(kind="train"), "kind must be one of"),
-    (dict(status="guessed"), "status must be one of"),
-    (dict(label_set="birds"), "label_set must be one of"),
-    (dict(kind="reported", status="reported"), "needs a source"),
-    (dict(kind="evaluate", status="reported", source="x"), "disagree"),
-    (dict(run_id="a/b"), "plain folder name"),
-    (dict(run_id="_hidden"), "plain folder name"),
-    (dict(run_id=""), "run_id must be a non-empty"),
-    (dict(metrics={"mAP": 1.5}), r"\[0, 1\]"),
-    (dict(metrics={"mAP": float("nan")}), "finite number"),
-    (dict(iterations=-3), "non-negative"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(kind="train"), "kind must be one of"),
+        (dict(status="guessed"), "status must be one of"),
+        (dict(label_set="birds"), "label_set must be one of"),
+        (dict(kind="reported", status="reported"), "needs a source"),
+        (dict(kind="evaluate", status="reported", source="x"), "disagree"),
+        (dict(run_id="a/b"), "plain folder name"),
+        (dict(run_id="_hidden"), "plain folder name"),
+        (dict(run_id=""), "run_id must be a non-empty"),
+        (dict(metrics={"mAP": 1.5}), r"\[0, 1\]"),
+        (dict(metrics={"mAP": float("nan")}), "finite number"),
+        (dict(iterations=-3), "non-negative"),
+    ],
+)
 def test_invalid_info_is_rejected_with_a_clear_message(change, message):
     with pytest.raises(ResultsError, match=message):
         _info(**change)
@@ -97,6 +120,7 @@ def test_existing_run_is_kept_unless_overwrite(tmp_path):
 def test_failed_write_leaves_no_visible_run(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
+
     monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
     with pytest.raises(OSError, match="disk full"):
         write_run(tmp_path, _info(), _classwise())

@@ -1,4 +1,8 @@
-"""The shipped reported figures: rebuilt from the published table they equal the committed files, and say what the papers say."""
+"""The shipped reported figures.
+
+Rebuilt from the published table they equal the committed files, and say what the papers say.
+"""
+
 import filecmp
 from pathlib import Path
 
@@ -14,8 +18,13 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 def shipped():
     runs, warnings = load_runs(RESULTS)
     assert warnings == []
-    return {r.run_id: r for r in runs if r.run_id.startswith("reported_panns") or r.run_id.startswith("reported_google")
-            or r.run_id in ("reported_study_cnn14_animal", "reported_study_resnet38_animal")}
+    return {
+        r.run_id: r
+        for r in runs
+        if r.run_id.startswith("reported_panns")
+        or r.run_id.startswith("reported_google")
+        or r.run_id in ("reported_study_cnn14_animal", "reported_study_resnet38_animal")
+    }
 
 
 def test_rebuilding_gives_the_committed_files(shared_dir, tmp_path):
@@ -25,7 +34,7 @@ def test_rebuilding_gives_the_committed_files(shared_dir, tmp_path):
         committed = RESULTS / folder.name
         names = sorted(p.name for p in folder.iterdir())
         assert names == sorted(p.name for p in committed.iterdir()), folder.name
-        match, mismatch, errors = filecmp.cmpfiles(folder, committed, names, shallow=False)
+        _match, mismatch, errors = filecmp.cmpfiles(folder, committed, names, shallow=False)
         assert mismatch == [] and errors == [], (folder.name, mismatch, errors)
 
 
@@ -38,8 +47,12 @@ def test_every_shipped_figure_is_reported_with_a_source(shipped):
 
 def test_general_models_on_the_65_animal_classes(shipped):
     maps = {}
-    for run_id in ("reported_panns_cnn14_animal", "reported_panns_wavegram_logmel_cnn14_animal",
-                   "reported_panns_mobilenetv1_animal", "reported_google_baseline_animal"):
+    for run_id in (
+        "reported_panns_cnn14_animal",
+        "reported_panns_wavegram_logmel_cnn14_animal",
+        "reported_panns_mobilenetv1_animal",
+        "reported_google_baseline_animal",
+    ):
         run = shipped[run_id]
         cw = run.classwise
         assert (run.info.trained_on, run.info.label_set) == ("audioset", "animal")
@@ -75,7 +88,7 @@ def test_every_shipped_file_has_its_source_listed_in_the_readme():
     import re
 
     text = (RESULTS / "README.md").read_text()
-    table = text[text.index("## Shipped reported figures and their sources"):]
+    table = text[text.index("## Shipped reported figures and their sources") :]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     named = {name for row in rows for name in re.findall(r"`([^`]+)`", row.split("|")[1])}
     shipped = [p.name for p in RESULTS.iterdir() if p.name != "README.md" and not p.name.startswith((".", "_"))]

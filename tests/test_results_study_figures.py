@@ -1,5 +1,6 @@
 """The reference study's figures read back: rebuilt from the PNGs they equal the shipped runs, and the
 stored values sit on the drawn lines (checked by pixel colour, through the grid lines, not the reader's fit)."""
+
 from __future__ import annotations
 
 import filecmp
@@ -45,28 +46,41 @@ def test_headlines_agree_with_the_curves_last_points(study_runs):
 
 
 def test_every_line_has_a_run_with_its_settings(study_runs):
-    expected = {"reported_study_resnet38_plain": (False, False, 1.0, 32),
-                "reported_study_cnn14_plain": (False, False, 1.0, 32),
-                "reported_study_wavegram_logmel_cnn14_plain": (False, False, 1.0, 32),
-                "reported_study_cnn14_animal": (True, True, 1.0, 32),
-                "reported_study_resnet38_animal": (True, True, 1.0, 32),
-                "reported_study_cnn14_half_data": (True, True, 0.5, 32),
-                "reported_study_cnn14_batch16": (True, True, 1.0, 16)}
+    expected = {
+        "reported_study_resnet38_plain": (False, False, 1.0, 32),
+        "reported_study_cnn14_plain": (False, False, 1.0, 32),
+        "reported_study_wavegram_logmel_cnn14_plain": (False, False, 1.0, 32),
+        "reported_study_cnn14_animal": (True, True, 1.0, 32),
+        "reported_study_resnet38_animal": (True, True, 1.0, 32),
+        "reported_study_cnn14_half_data": (True, True, 0.5, 32),
+        "reported_study_cnn14_batch16": (True, True, 1.0, 16),
+    }
     for run_id, (balanced, mixup, fraction, batch) in expected.items():
         for suffix, series in (("", "solid"), ("_faint", "faint")):
             run = study_runs[run_id + suffix]
             s = run.info.settings
-            assert (s["balanced"], s["mixup"], s["data_fraction"], s["batch_size"]) == (balanced, mixup, fraction, batch)
+            assert (s["balanced"], s["mixup"], s["data_fraction"], s["batch_size"]) == (
+                balanced,
+                mixup,
+                fraction,
+                batch,
+            )
             assert run.info.extra["figure"]["series"] == series and run.info.status == "reported"
             assert run.curve["iteration"].iloc[0] == 0 and run.curve["mAP"].iloc[0] == pytest.approx(0.045, abs=0.01)
 
 
 def test_the_curves_tell_the_studys_story(study_runs):
     last = {k: r.curve.sort_values("iteration")["mAP"].iloc[-1] for k, r in study_runs.items() if not r.curve.empty}
-    assert last["reported_study_resnet38_plain"] > last["reported_study_cnn14_plain"] > last[
-        "reported_study_wavegram_logmel_cnn14_plain"]
-    assert last["reported_study_cnn14_animal"] > last["reported_study_cnn14_half_data"] > last[
-        "reported_study_cnn14_batch16"]
+    assert (
+        last["reported_study_resnet38_plain"]
+        > last["reported_study_cnn14_plain"]
+        > last["reported_study_wavegram_logmel_cnn14_plain"]
+    )
+    assert (
+        last["reported_study_cnn14_animal"]
+        > last["reported_study_cnn14_half_data"]
+        > last["reported_study_cnn14_batch16"]
+    )
     assert last["reported_study_cnn14_animal"] > last["reported_study_cnn14_animal_faint"]
     assert study_runs["reported_study_cnn14_half_data"].curve["iteration"].max() == 16000
 
@@ -88,7 +102,7 @@ def test_stored_points_lie_on_their_coloured_line(seed, study_runs):
             value = curve.loc[curve["iteration"] == it, "mAP"].item()
             x = round(grid_x[0] + (it - 4000) * px_per_iter)
             y = grid_y[-1] - (value - 0.05) * px_per_map
-            window = img[int(y) - 2:int(y) + 3, x - 1:x + 2]
+            window = img[int(y) - 2 : int(y) + 3, x - 1 : x + 2]
             distance = np.sqrt(((window - np.array(colour)) ** 2).sum(axis=2)).min()
             assert distance < 40, (run_id, it, value)
 
@@ -111,14 +125,17 @@ def test_classwise_run_maps_the_legend_to_audioset(study_runs):
     assert by_name.loc["Bird vocalization, bird call, bird song", "mid"] == "/m/020bb7"
     assert by_name.loc["Dog", "train_clips"] == 12864 and by_name.loc["Yip", "train_clips"] == 2182
     assert np.isnan(by_name.loc["Horse", "train_clips"])  # "Horse (3,97)": a digit is missing
-    assert "ambiguous" in by_name.loc["Yip", "reading"] and "ambiguous" in by_name.loc["Canidae, dogs, wolves", "reading"]
+    assert (
+        "ambiguous" in by_name.loc["Yip", "reading"] and "ambiguous" in by_name.loc["Canidae, dogs, wolves", "reading"]
+    )
     assert by_name.loc["Cat", "reading"] == "own colour"
     at7k = cw[cw["iteration"] == 7000].set_index("display_name")["ap"]
     assert at7k["Crowing, cock-a-doodle-doo"] > 0.85 and at7k["Whimper (dog)"] < 0.25
 
 
-@pytest.mark.parametrize("text, count", [("Dog (12,864)", 12864), ("Horse (3,97)", np.nan), ("Bird (25,61)", np.nan),
-                                         ("Cat (3,583)", 3583)])
+@pytest.mark.parametrize(
+    "text, count", [("Dog (12,864)", 12864), ("Horse (3,97)", np.nan), ("Bird (25,61)", np.nan), ("Cat (3,583)", 3583)]
+)
 def test_legend_counts(text, count):
     assert study.legend_count(text) == pytest.approx(count, nan_ok=True)
 

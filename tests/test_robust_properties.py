@@ -5,6 +5,7 @@ and damaged files (truncated at any offset, header bytes flipped, bytes flipped 
 we decode. Each example must also stay within a memory bound. Examples are derandomised (the same ones
 every run, no example database written) and capped so the module runs in well under a minute.
 """
+
 import resource
 import tracemalloc
 
@@ -17,8 +18,13 @@ from hypothesis import strategies as st
 from panns_core import AudioError, PannsError, Tagger
 from panns_core.decode import MIN_SAMPLE_RATE
 
-PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 MEMORY_BOUND = 64 * 2**20  # bytes of Python/numpy memory one example may peak at (the clips are at most 1.5 s)
 
 
@@ -81,8 +87,11 @@ def waveforms(draw):
     wave = rng.uniform(-1, 1, (length, channels)) * amplitude
     poison = None
     if dtype != "int16" and length and draw(st.integers(0, 3)) == 0:
-        poison = (draw(st.integers(0, length - 1)), draw(st.integers(0, channels - 1)),
-                  draw(st.sampled_from([np.nan, np.inf, -np.inf])))
+        poison = (
+            draw(st.integers(0, length - 1)),
+            draw(st.integers(0, channels - 1)),
+            draw(st.sampled_from([np.nan, np.inf, -np.inf])),
+        )
         wave[poison[0], poison[1]] = poison[2]
     if dtype == "int16":
         wave = (np.clip(wave, -1, 1) * 32767).astype(np.int16)
@@ -127,8 +136,9 @@ def recordings(tmp_path_factory):
     import soundfile as sf
 
     folder = tmp_path_factory.mktemp("recordings")
-    made = {suffix: encode(folder / f"clip.{suffix}", tone(1, 48000, channels=2), 48000).read_bytes()
-            for suffix in FORMATS}
+    made = {
+        suffix: encode(folder / f"clip.{suffix}", tone(1, 48000, channels=2), 48000).read_bytes() for suffix in FORMATS
+    }
     sf.write(folder / "float.wav", tone(1, 22050, channels=2), 22050, subtype="FLOAT")
     made["float.wav"] = (folder / "float.wav").read_bytes()
     return made
@@ -136,10 +146,13 @@ def recordings(tmp_path_factory):
 
 DAMAGE = st.one_of(
     st.tuples(st.just("truncate"), st.floats(0, 1)),
-    st.tuples(st.just("flip header"), st.lists(st.tuples(st.integers(0, 255), st.integers(1, 255)), min_size=1,
-                                               max_size=4)),
-    st.tuples(st.just("flip anywhere"), st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)),
-                                                 min_size=1, max_size=8)),
+    st.tuples(
+        st.just("flip header"), st.lists(st.tuples(st.integers(0, 255), st.integers(1, 255)), min_size=1, max_size=4)
+    ),
+    st.tuples(
+        st.just("flip anywhere"),
+        st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), min_size=1, max_size=8),
+    ),
 )
 
 

@@ -1,4 +1,5 @@
 """Mixup and SpecAugment: shapes and labels stay right, and both are reproducible from a seed."""
+
 import numpy as np
 import pytest
 import torch
@@ -19,7 +20,7 @@ def test_lambdas_come_in_pairs_summing_to_one_and_are_seeded():
 
 
 def test_targets_are_mixed_pairwise_with_the_same_weights():
-    y = torch.eye(4)                               # clip i has class i
+    y = torch.eye(4)  # clip i has class i
     lam = torch.tensor([0.7, 0.3, 1.0, 0.0])
     mixed = mix(y, lam)
     assert mixed.shape == (2, 4)

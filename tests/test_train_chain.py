@@ -4,6 +4,7 @@ The shared folder holds four real 10 s clips of the animal subset (`audioset_sam
 which is exactly the layout the local fetcher reads as a mirror: the official lists select them,
 two other listed segments are absent from the mirror and must fail without stopping anything.
 """
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -21,24 +22,45 @@ ABSENT = ["--2XRMjyizo", "--5uHDNDKxs"]  # listed in the animal subset, not in t
 @pytest.fixture(scope="module")
 def metadata(shared_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("metadata")
-    assert main(["metadata", "--source", str(shared_dir / "audioset"), "--out", str(out),
-                 "--class-stats", str(out / "class_stats.csv"),
-                 "--label-quality", str(shared_dir / "audioset" / "panns_paper_classwise_ap.csv")]) == 0
+    assert (
+        main(
+            [
+                "metadata",
+                "--source",
+                str(shared_dir / "audioset"),
+                "--out",
+                str(out),
+                "--class-stats",
+                str(out / "class_stats.csv"),
+                "--label-quality",
+                str(shared_dir / "audioset" / "panns_paper_classwise_ap.csv"),
+            ]
+        )
+        == 0
+    )
     return out
 
 
 def test_metadata_keeps_the_animal_segments(metadata, shared_dir):
     # The shared README's figures for the Animal subtree.
-    assert [len(read_split(metadata / f"{s}.csv")) for s in ("eval", "balanced_train", "unbalanced_train")] \
-        == [2402, 2469, 96089]
+    assert [len(read_split(metadata / f"{s}.csv")) for s in ("eval", "balanced_train", "unbalanced_train")] == [
+        2402,
+        2469,
+        96089,
+    ]
     for split in ("eval", "balanced_train"):
         labels = read_split(metadata / f"{split}.csv")["positive_labels"].str.split(",")
         assert all(set(row) & set(ANIMAL.mids) for row in labels)
     stats = pd.read_csv(metadata / "class_stats.csv")
     assert list(stats["index"]) == list(range(72, 137))
     dog = stats.set_index("display_name").loc["Dog"]
-    official = pd.read_csv(shared_dir / "audioset" / "eval_segments.csv", comment="#", header=None,
-                           skipinitialspace=True, names=["y", "s", "e", "labels"])
+    official = pd.read_csv(
+        shared_dir / "audioset" / "eval_segments.csv",
+        comment="#",
+        header=None,
+        skipinitialspace=True,
+        names=["y", "s", "e", "labels"],
+    )
     assert dog["eval_clips"] == official["labels"].str.split(",").apply(lambda m: "/m/0bt9lr" in m).sum()
     assert dog["label_quality"] == pytest.approx(0.99)
     assert stats["label_quality"].notna().all()
@@ -51,8 +73,19 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
     assert len(split) == 6
     split.to_csv(tmp_path / "split.csv", index=False)
     audio = tmp_path / "audio"
-    download = ["download", "--split", str(tmp_path / "split.csv"), "--out", str(audio), "--fetcher", "local",
-                "--mirror", str(shared_dir / "audio" / "audioset_samples"), "--workers", "2"]
+    download = [
+        "download",
+        "--split",
+        str(tmp_path / "split.csv"),
+        "--out",
+        str(audio),
+        "--fetcher",
+        "local",
+        "--mirror",
+        str(shared_dir / "audio" / "audioset_samples"),
+        "--workers",
+        "2",
+    ]
 
     assert main(download) == 0
     assert sorted(p.name for p in audio.glob("*.wav")) == sorted(f"Y{y}.wav" for y in SAMPLES)
@@ -72,9 +105,34 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
         assert set(np.array(ANIMAL.mids)[f["target"][row]]) == {"/m/0h0rv", "/m/0jbk"}
 
     results, runs = tmp_path / "results", tmp_path / "runs"
-    assert main(["fit", "--train", str(packed), "--eval", str(packed), "--arch", "MobileNetV1",
-                 "--batch-size", "2", "--max-iterations", "2", "--eval-every", "1", "--num-workers", "1",
-                 "--run-id", "chain", "--runs-dir", str(runs), "--results", str(results)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                "--train",
+                str(packed),
+                "--eval",
+                str(packed),
+                "--arch",
+                "MobileNetV1",
+                "--batch-size",
+                "2",
+                "--max-iterations",
+                "2",
+                "--eval-every",
+                "1",
+                "--num-workers",
+                "1",
+                "--run-id",
+                "chain",
+                "--runs-dir",
+                str(runs),
+                "--results",
+                str(results),
+            ]
+        )
+        == 0
+    )
     run = load_run(results / "chain")
     assert run.info.kind == "fit" and run.info.status == "measured" and run.info.iterations == 2
     assert list(run.curve["iteration"]) == [0, 1, 2]
@@ -86,8 +144,24 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
     assert set(run.info.metrics["classes_left_out"]) == set(ANIMAL.mids) - present
     assert (runs / "chain" / "checkpoint.pth").is_file() and (runs / "chain" / "config.json").is_file()
 
-    assert main(["evaluate", "--checkpoint", str(runs / "chain" / "checkpoint.pth"), "--eval", str(packed),
-                 "--run-id", "ours", "--results", str(results), "--num-workers", "0"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(runs / "chain" / "checkpoint.pth"),
+                "--eval",
+                str(packed),
+                "--run-id",
+                "ours",
+                "--results",
+                str(results),
+                "--num-workers",
+                "0",
+            ]
+        )
+        == 0
+    )
     ours = load_run(results / "ours")
     assert ours.info.kind == "evaluate" and ours.info.trained_on == "animal" and ours.info.iterations == 2
     assert ours.info.metrics["mAP"] == pytest.approx(run.info.metrics["mAP"], abs=1e-6)  # same weights, same clips
@@ -95,8 +169,24 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
     assert run.info.eval_set == ours.info.eval_set == eval_set_record("train.h5", [f"Y{y}.wav" for y in SAMPLES])
 
     general = official_checkpoint("MobileNetV1")
-    assert main(["evaluate", "--checkpoint", str(general), "--eval", str(packed), "--run-id", "general",
-                 "--results", str(results), "--num-workers", "0"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(general),
+                "--eval",
+                str(packed),
+                "--run-id",
+                "general",
+                "--results",
+                str(results),
+                "--num-workers",
+                "0",
+            ]
+        )
+        == 0
+    )
     viewed = load_run(results / "general")
     assert viewed.info.trained_on == "audioset" and viewed.info.label_set == "animal"
     assert list(viewed.classwise["index"]) == list(range(72, 137))

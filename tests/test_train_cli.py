@@ -1,4 +1,5 @@
 """`python -m train`: options generated from the config dataclass, and bad input as one clear line."""
+
 import dataclasses
 
 import pytest
@@ -25,10 +26,31 @@ def test_every_config_field_is_an_option_with_its_default(capsys):
 
 
 def test_options_are_typed_and_booleans_can_be_turned_off():
-    cfg = _fit_config(["--train", "t.h5", "--batch-size", "16", "--lr", "3e-4", "--no-balanced",
-                       "--mixup-alpha", "0", "--eval", "e.h5", "--arch", "ResNet38"])
-    assert (cfg.batch_size, cfg.lr, cfg.balanced, cfg.mixup_alpha, cfg.eval, cfg.arch) == \
-        (16, 3e-4, False, 0.0, "e.h5", "ResNet38")
+    cfg = _fit_config(
+        [
+            "--train",
+            "t.h5",
+            "--batch-size",
+            "16",
+            "--lr",
+            "3e-4",
+            "--no-balanced",
+            "--mixup-alpha",
+            "0",
+            "--eval",
+            "e.h5",
+            "--arch",
+            "ResNet38",
+        ]
+    )
+    assert (cfg.batch_size, cfg.lr, cfg.balanced, cfg.mixup_alpha, cfg.eval, cfg.arch) == (
+        16,
+        3e-4,
+        False,
+        0.0,
+        "e.h5",
+        "ResNet38",
+    )
 
 
 def test_required_and_invalid_options(capsys):

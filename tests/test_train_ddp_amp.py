@@ -6,6 +6,7 @@ AMP: the loop's loss-scaling lines (scale, step, update, save and resume the sca
 CPU GradScaler put in place of the CUDA one; the lines that only run on a GPU are tested below under
 `skipif(not cuda)` and listed in NOTES-tests.md.
 """
+
 import json
 import os
 import socket
@@ -17,8 +18,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-
 import train_worker
+
 from panns_core.checkpoints import read_checkpoint
 from panns_core.training import FitConfig, fit
 from train.pack import pack
@@ -44,9 +45,23 @@ def packed(tmp_path_factory) -> Path:
 
 
 def config(train: Path, runs: Path, **over) -> dict:
-    values = dict(train=str(train), arch=train_worker.DETERMINISTIC, run_id="run", runs_dir=str(runs), results="",
-                  max_iterations=4, eval_every=1000, batch_size=4, mixup_alpha=0.0, num_workers=0, device="cpu",
-                  log_every=1000, lr=1e-2, balanced=False, seed=3)
+    values = dict(
+        train=str(train),
+        arch=train_worker.DETERMINISTIC,
+        run_id="run",
+        runs_dir=str(runs),
+        results="",
+        max_iterations=4,
+        eval_every=1000,
+        batch_size=4,
+        mixup_alpha=0.0,
+        num_workers=0,
+        device="cpu",
+        log_every=1000,
+        lr=1e-2,
+        balanced=False,
+        seed=3,
+    )
     values.update(over)
     return values
 
@@ -67,10 +82,24 @@ def run_ranks(cfg: dict, tmp_path: Path, world_size: int = 2) -> None:
     port = str(free_port())
     procs = []
     for rank in range(world_size):
-        env = dict(os.environ, WORLD_SIZE=str(world_size), RANK=str(rank), LOCAL_RANK=str(rank),
-                   MASTER_ADDR="127.0.0.1", MASTER_PORT=port, OMP_NUM_THREADS="1")
-        procs.append(subprocess.Popen([sys.executable, str(WORKER), str(path)], env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True))
+        env = dict(
+            os.environ,
+            WORLD_SIZE=str(world_size),
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=port,
+            OMP_NUM_THREADS="1",
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(WORKER), str(path)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = [p.communicate(timeout=600)[0] for p in procs]
     for p, out in zip(procs, outputs):
         assert p.returncode == 0, out
@@ -110,7 +139,7 @@ class CpuScaler(REAL_SCALER):
     made = []
 
     def __init__(self, device="cuda", enabled=True, **kw):
-        super().__init__("cpu", init_scale=2.0 ** 12, growth_interval=3, enabled=True)
+        super().__init__("cpu", init_scale=2.0**12, growth_interval=3, enabled=True)
         type(self).made.append(self)
 
 
@@ -120,11 +149,11 @@ def test_grad_scaler_path_trains_like_fp32_and_resumes_its_state(packed, tmp_pat
     CpuScaler.made = []
     fit(FitConfig(**config(packed, tmp_path / "scaled", max_iterations=2, eval_every=2)))
     saved = final(tmp_path / "scaled")
-    assert saved["scaler"]["scale"] == 2.0 ** 12 and saved["scaler"]["_growth_tracker"] == 2  # 2 clean steps
+    assert saved["scaler"]["scale"] == 2.0**12 and saved["scaler"]["_growth_tracker"] == 2  # 2 clean steps
     fit(FitConfig(**config(packed, tmp_path / "scaled", max_iterations=4, eval_every=2, resume=True)))
     saved = final(tmp_path / "scaled")
     # resumed with the saved tracker (2), two more clean steps: the scale grew once after the 3rd, tracker reset
-    assert saved["scaler"]["scale"] == 2.0 ** 13 and saved["scaler"]["_growth_tracker"] == 1
+    assert saved["scaler"]["scale"] == 2.0**13 and saved["scaler"]["_growth_tracker"] == 1
     # power-of-two scaling is exact in float32: the weights are the plain run's
     assert max_diff(saved["model"], final(tmp_path / "plain")["model"]) < 1e-6
     assert len(CpuScaler.made) == 2

@@ -1,4 +1,5 @@
 """The download stage: failures are logged and never stop the run; it resumes; fetchers are pluggable."""
+
 import os
 
 import pandas as pd
@@ -26,8 +27,13 @@ def mirror(shared_dir, tmp_path):
 def split(tmp_path):
     rows = [("dog", 0.0, 5.0), ("-_2ITXZaxT0", 30.0, 40.0), ("broken", 0.0, 10.0), ("gone", 0.0, 10.0)]
     path = tmp_path / "split.csv"
-    write_split(pd.DataFrame([(y, s, e, "/m/0bt9lr") for y, s, e in rows],
-                             columns=["ytid", "start_seconds", "end_seconds", "positive_labels"]), path)
+    write_split(
+        pd.DataFrame(
+            [(y, s, e, "/m/0bt9lr") for y, s, e in rows],
+            columns=["ytid", "start_seconds", "end_seconds", "positive_labels"],
+        ),
+        path,
+    )
     return path
 
 

@@ -1,4 +1,5 @@
 """Packing real recordings: PANNs layout, bad audio reported and skipped, resumable, damaged files refused."""
+
 import pickle
 
 import h5py
@@ -22,8 +23,10 @@ def manifest(shared_dir, tmp_path):
     """A manifest with 8 real clips, plus three unusable files: garbage bytes, digital silence, NaN."""
     table = pd.read_csv(shared_dir / "audio" / "animal_clips" / "manifest.csv")
     table = pd.concat([table[table["collection"] == c].head(2) for c in PICK])
-    rows = [{"path": str(shared_dir / "audio" / "animal_clips" / p), "labels": m}
-            for p, m in zip(table["file"], table["audioset_mid_guess"])]
+    rows = [
+        {"path": str(shared_dir / "audio" / "animal_clips" / p), "labels": m}
+        for p, m in zip(table["file"], table["audioset_mid_guess"])
+    ]
     (tmp_path / "garbage.wav").write_bytes(b"RIFF\x00\x01not really audio" * 50)
     sf.write(tmp_path / "silence.wav", np.zeros(32000, np.int16), 32000)
     sf.write(tmp_path / "nan.wav", np.full(8000, np.nan, np.float32), 16000, subtype="FLOAT")
@@ -55,7 +58,7 @@ def test_pack_writes_the_panns_layout_and_skips_bad_audio(manifest, tmp_path):
     original = load_audio(first, 32000)[:320000]
     # Same audio up to int16 rounding, zero-padded after the clip's end.
     np.testing.assert_allclose(item["waveform"][: len(original)].numpy(), original, atol=1.5 / 32767)
-    assert not item["waveform"][len(original):].any()
+    assert not item["waveform"][len(original) :].any()
     assert ANIMAL.mids[int(item["target"].argmax())] == rows["labels"][0]
 
 

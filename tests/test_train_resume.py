@@ -3,6 +3,7 @@
 Uses a tiny registered model (log-mel front end with SpecAugment and mixup, one conv, dropout) so
 that a dozen iterations on real clips take seconds; the loop does not know it is not a PANNs model.
 """
+
 import os
 import signal
 import subprocess
@@ -29,6 +30,7 @@ TINY = "TinyTrainTest"
 REPO = Path(__file__).resolve().parents[1]
 
 if TINY not in list_models():
+
     @register_model(TINY)
     class TinyTagger(LogmelFrontend):
         embedding_size = 8
@@ -40,8 +42,8 @@ if TINY not in list_models():
             self.fc_audioset = nn.Linear(8, classes_num)
 
         def forward(self, waveform, mixup_lambda=None):
-            x = self.logmel(waveform, mixup_lambda)       # (batch or batch // 2, 1, frames, mels)
-            x = F.relu(self.conv(x)).mean(dim=(2, 3))      # (batch, 8)
+            x = self.logmel(waveform, mixup_lambda)  # (batch or batch // 2, 1, frames, mels)
+            x = F.relu(self.conv(x)).mean(dim=(2, 3))  # (batch, 8)
             embedding = F.dropout(x, p=0.5, training=self.training)
             return {"clipwise_output": torch.sigmoid(self.fc_audioset(embedding)), "embedding": embedding}
 
@@ -60,9 +62,19 @@ def packed(shared_dir, tmp_path_factory):
 
 
 def _config(packed, tmp_path, **overrides):
-    values = dict(train=str(packed / "train.h5"), eval=str(packed / "eval.h5"), arch=TINY, run_id="run",
-                  runs_dir=str(tmp_path / "runs"), results=str(tmp_path / "results"), max_iterations=4,
-                  eval_every=2, batch_size=2, num_workers=1, log_every=100)
+    values = dict(
+        train=str(packed / "train.h5"),
+        eval=str(packed / "eval.h5"),
+        arch=TINY,
+        run_id="run",
+        runs_dir=str(tmp_path / "runs"),
+        results=str(tmp_path / "results"),
+        max_iterations=4,
+        eval_every=2,
+        batch_size=2,
+        num_workers=1,
+        log_every=100,
+    )
     values.update(overrides)
     return FitConfig(**values)
 
@@ -86,7 +98,7 @@ def _assert_same_run(a, b):
 def test_stop_and_resume_equals_an_uninterrupted_run(packed, tmp_path):
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     fit(_config(packed, whole, max_iterations=3))
-    fit(_config(packed, parts, max_iterations=2))          # stops at 2, like a run cut short
+    fit(_config(packed, parts, max_iterations=2))  # stops at 2, like a run cut short
     summary = fit(_config(packed, parts, max_iterations=3, resume=True))  # continues to 3
     assert summary["iteration"] == 3
     _assert_same_run(_final_state(whole), _final_state(parts))
@@ -103,15 +115,39 @@ def test_stop_and_resume_equals_an_uninterrupted_run(packed, tmp_path):
 def test_killed_subprocess_resumes_to_the_same_weights(packed, tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     fit(_config(packed, whole, max_iterations=8))
-    args = ["fit", "--train", str(packed / "train.h5"), "--eval", str(packed / "eval.h5"), "--arch", TINY,
-            "--run-id", "run", "--runs-dir", str(killed / "runs"), "--results", str(killed / "results"),
-            "--max-iterations", "8", "--eval-every", "2", "--batch-size", "2", "--num-workers", "1",
-            "--log-every", "100"]
+    args = [
+        "fit",
+        "--train",
+        str(packed / "train.h5"),
+        "--eval",
+        str(packed / "eval.h5"),
+        "--arch",
+        TINY,
+        "--run-id",
+        "run",
+        "--runs-dir",
+        str(killed / "runs"),
+        "--results",
+        str(killed / "results"),
+        "--max-iterations",
+        "8",
+        "--eval-every",
+        "2",
+        "--batch-size",
+        "2",
+        "--num-workers",
+        "1",
+        "--log-every",
+        "100",
+    ]
     # The child imports this file to register the tiny model, then runs the stage as the CLI would.
-    code = ("import sys; sys.path.insert(0, 'tests'); import test_train_resume; "
-            "from train.__main__ import main; sys.exit(main(sys.argv[1:]))")
-    child = subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); import test_train_resume; "
+        "from train.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     checkpoint = killed / "runs" / "run" / "checkpoint.pth"
     deadline = time.time() + 120
     while time.time() < deadline and child.poll() is None:
@@ -142,8 +178,21 @@ def test_foreign_checkpoints_and_changed_settings_are_refused(packed, tmp_path, 
     with pytest.raises(CheckpointError, match="holds a MobileNetV1 model; this run trains TinyTrainTest"):
         fit(_config(packed, tmp_path, run_id="finetune", init_from=str(other)))
     # Evaluating a checkpoint as the wrong architecture, through the CLI: one clear line, exit code 2.
-    code = main(["evaluate", "--checkpoint", str(other), "--arch", "Cnn14", "--eval", str(packed / "eval.h5"),
-                 "--results", str(tmp_path / "results"), "--num-workers", "0"])
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(other),
+            "--arch",
+            "Cnn14",
+            "--eval",
+            str(packed / "eval.h5"),
+            "--results",
+            str(tmp_path / "results"),
+            "--num-workers",
+            "0",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "does not fit Cnn14" in err
     assert "Traceback" not in err

@@ -1,4 +1,5 @@
 """The balanced sampler: every class visited in turn, seeded, and exactly resumable."""
+
 import itertools
 
 import numpy as np
@@ -58,17 +59,20 @@ def test_seeded():
     assert a == b and a != c
 
 
-@pytest.mark.parametrize("make", [
-    lambda: BalancedSampler(_skewed_targets(), batch_size=8, seed=2),
-    lambda: ShuffleSampler(50, batch_size=8, seed=2),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: BalancedSampler(_skewed_targets(), batch_size=8, seed=2),
+        lambda: ShuffleSampler(50, batch_size=8, seed=2),
+    ],
+)
 def test_state_round_trip_gives_the_same_following_batches(make, tmp_path):
     reference = _take(make(), 40)
 
     first = make()
     stream = iter(first)
     seen = [next(stream) for _ in range(25)]  # a prefetching loader runs ahead of the training loop...
-    state = first.state_after(17)            # ...which trained on 17 batches when it checkpointed
+    state = first.state_after(17)  # ...which trained on 17 batches when it checkpointed
     assert seen[:17] == reference[:17]
     torch.save({"sampler": state}, tmp_path / "ckpt.pth")
     loaded = torch.load(tmp_path / "ckpt.pth", weights_only=True)["sampler"]

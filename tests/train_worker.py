@@ -8,6 +8,7 @@ norm: its gradient on a batch is the mean of its gradients on the halves, so one
 batch and two processes on half each must end with the same weights. (PANNs models have batch norm,
 whose per-rank statistics make DDP differ from one process by design.)
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,13 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from panns_core import AudioConfig, list_models, register_model  # noqa: E402
-from panns_core.frontend import LogmelFrontend  # noqa: E402
+from panns_core import AudioConfig, list_models, register_model
+from panns_core.frontend import LogmelFrontend
 
 DETERMINISTIC = "DeterministicTrainTest"
 
 if DETERMINISTIC not in list_models():
+
     @register_model(DETERMINISTIC)
     class DeterministicTagger(LogmelFrontend):
         """Log-mel averaged over time -> tanh layer -> sigmoid head; the same answer in train and eval."""
@@ -40,8 +42,8 @@ if DETERMINISTIC not in list_models():
 
         def forward(self, waveform, mixup_lambda=None):
             x = self.logmel_extractor(self.spectrogram_extractor(waveform.float()))  # (batch, 1, frames, mels)
-            x = x.mean(dim=(1, 2)) / 20                                               # (batch, mels)
-            embedding = torch.tanh(self.fc1(x))                                       # (batch, 16)
+            x = x.mean(dim=(1, 2)) / 20  # (batch, mels)
+            embedding = torch.tanh(self.fc1(x))  # (batch, 16)
             return {"clipwise_output": torch.sigmoid(self.fc_audioset(embedding)), "embedding": embedding}
 
 

@@ -6,6 +6,7 @@ Keeps only the facts the package needs (class order, ids, names, parent/child li
 compact file of our own. Sources: AudioSet label list (CC BY 4.0) and ontology (CC BY-SA 4.0),
 Gemmeke et al. 2017; see README "Data and attribution".
 """
+
 import csv
 import json
 import sys

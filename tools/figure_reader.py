@@ -12,6 +12,7 @@ value at an evaluated iteration is where the two straight segments on either sid
 iteration meet (a vertex is where lines join, cross and hide each other, so reading the segments a
 few pixels away is more robust than reading the vertex column itself).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,8 +66,12 @@ def find_panels(img: np.ndarray, min_fraction: float = 0.15) -> list[Box]:
     boxes = []
     for top, bottom in zip(rows[0::2], rows[1::2]):
         for left, right in zip(cols[0::2], cols[1::2]):
-            sides = (dark[top, left:right].mean(), dark[bottom, left:right].mean(),
-                     dark[top:bottom, left].mean(), dark[top:bottom, right].mean())
+            sides = (
+                dark[top, left:right].mean(),
+                dark[bottom, left:right].mean(),
+                dark[top:bottom, left].mean(),
+                dark[top:bottom, right].mean(),
+            )
             if min(sides) > 0.9:
                 boxes.append(Box(left, right, top, bottom))
     return boxes
@@ -100,10 +105,10 @@ def tick_pixels(img: np.ndarray, box: Box, which: str) -> list[float]:
     pixel run."""
     dark = img.sum(axis=2) < DARK
     if which == "x":
-        band = dark[box.bottom + 2:box.bottom + 5, box.left - 2:box.right + 3].all(axis=0)
+        band = dark[box.bottom + 2 : box.bottom + 5, box.left - 2 : box.right + 3].all(axis=0)
         offset = box.left - 2
     else:
-        band = dark[box.top - 2:box.bottom + 3, box.left - 3:box.left].all(axis=1)
+        band = dark[box.top - 2 : box.bottom + 3, box.left - 3 : box.left].all(axis=1)
         offset = box.top - 2
     return [offset + (a + b) / 2 for a, b in _runs(np.nonzero(band)[0])]
 
@@ -113,8 +118,10 @@ def calibrate(pixels, values, what: str) -> Axis:
     pixels = np.asarray(pixels, dtype=float)
     values = np.asarray(values, dtype=float)
     if len(pixels) != len(values):
-        raise ValueError(f"{what}: found {len(pixels)} tick marks at {pixels.tolist()} for {len(values)} tick labels "
-                         f"{values.tolist()}")
+        raise ValueError(
+            f"{what}: found {len(pixels)} tick marks at {pixels.tolist()} for {len(values)} tick labels "
+            f"{values.tolist()}"
+        )
     slope, intercept = np.polyfit(pixels, values, 1)
     residual = np.abs((values - intercept) / slope - pixels).max()
     if residual > 1.5:
@@ -122,22 +129,24 @@ def calibrate(pixels, values, what: str) -> Axis:
     return Axis(float(slope), float(intercept), float(residual), tuple(pixels.tolist()))
 
 
-def grid_lines(img: np.ndarray, box: Box, which: str, grey: float = 178.0, tol: float = 8.0,
-               min_fraction: float = 0.5) -> list[int]:
+def grid_lines(
+    img: np.ndarray, box: Box, which: str, grey: float = 178.0, tol: float = 8.0, min_fraction: float = 0.5
+) -> list[int]:
     """Inner grid lines of a panel: rows ('y') or columns ('x') mostly of one neutral grey."""
-    inner = img[box.top + 1:box.bottom, box.left + 1:box.right]
-    neutral = (np.abs(inner - grey).max(axis=2) < tol)
+    inner = img[box.top + 1 : box.bottom, box.left + 1 : box.right]
+    neutral = np.abs(inner - grey).max(axis=2) < tol
     share = neutral.mean(axis=1 if which == "y" else 0)
     offset = box.top + 1 if which == "y" else box.left + 1
     return [offset + round((a + b) / 2) for a, b in _runs(np.nonzero(share > min_fraction)[0])]
 
 
-def legend_frame(img: np.ndarray, region: Box, lightest: float = 236.0, darkest: float = 195.0,
-                 min_len: int = 40) -> Box | None:
+def legend_frame(
+    img: np.ndarray, region: Box, lightest: float = 236.0, darkest: float = 195.0, min_len: int = 40
+) -> Box | None:
     """A legend's frame within a region: its top and bottom edges are the first and last rows with a long run
     of matplotlib's light-grey frame colour; its sides are where those runs start and end. (The sides
     themselves are interrupted by grid lines showing through the translucent legend.)"""
-    area = img[region.top:region.bottom + 1, region.left:region.right + 1]
+    area = img[region.top : region.bottom + 1, region.left : region.right + 1]
     neutral = (area.max(axis=2) - area.min(axis=2)) < 3
     edge = neutral & (area[..., 0] >= darkest) & (area[..., 0] <= lightest)
     spans = []
@@ -147,8 +156,12 @@ def legend_frame(img: np.ndarray, region: Box, lightest: float = 236.0, darkest:
             spans.append((r, min(a for a, _ in runs), max(b for _, b in runs)))
     if len(spans) < 2:
         return None
-    return Box(region.left + min(s[1] for s in spans), region.left + max(s[2] for s in spans),
-               region.top + spans[0][0], region.top + spans[-1][0])
+    return Box(
+        region.left + min(s[1] for s in spans),
+        region.left + max(s[2] for s in spans),
+        region.top + spans[0][0],
+        region.top + spans[-1][0],
+    )
 
 
 def legend_swatches(img: np.ndarray, frame: Box, min_len: int = 15, margin: int = 3) -> list[tuple[int, np.ndarray]]:
@@ -156,10 +169,10 @@ def legend_swatches(img: np.ndarray, frame: Box, min_len: int = 15, margin: int 
     `min_len` pixels of one non-white colour (text strokes are shorter, the frame is outside the margin)."""
     found = []
     for y in range(frame.top + margin, frame.bottom - margin + 1):
-        row = img[y, frame.left + margin:frame.right - margin + 1]
+        row = img[y, frame.left + margin : frame.right - margin + 1]
         inked = row.min(axis=1) < 235
         for a, b in _runs(np.nonzero(inked)[0]):
-            colours = row[a:b + 1]
+            colours = row[a : b + 1]
             uniform = b - a + 1 >= min_len and np.abs(colours - colours[len(colours) // 2]).max() < 2
             if uniform and (not found or y - found[-1][0] > 2):
                 found.append((y, colours[len(colours) // 2]))
@@ -171,13 +184,21 @@ def faint(colour: np.ndarray, alpha: float) -> np.ndarray:
     return alpha * np.asarray(colour, dtype=float) + (1 - alpha) * WHITE
 
 
-def column_hits(img: np.ndarray, box: Box, colour, tol: float, exclude: list[Box] = (),
-                avoid=None, avoid_tol: float = 30.0, avoid_px: int = 2) -> dict[int, list[float]]:
+def column_hits(
+    img: np.ndarray,
+    box: Box,
+    colour,
+    tol: float,
+    exclude: list[Box] = (),
+    avoid=None,
+    avoid_tol: float = 30.0,
+    avoid_px: int = 2,
+) -> dict[int, list[float]]:
     """Per pixel column inside the panel: centres of the runs of pixels within `tol` of `colour`.
 
     `exclude` boxes (a legend) are skipped. `avoid` is another colour (the solid line whose
     anti-aliased edge looks like its own faint series): matches within `avoid_px` rows of it are dropped."""
-    inner = img[box.top + 1:box.bottom, box.left + 1:box.right]
+    inner = img[box.top + 1 : box.bottom, box.left + 1 : box.right]
     match = np.sqrt(((inner - np.asarray(colour, dtype=float)) ** 2).sum(axis=2)) < tol
     if avoid is not None:
         near = np.sqrt(((inner - np.asarray(avoid, dtype=float)) ** 2).sum(axis=2)) < avoid_tol
@@ -187,7 +208,9 @@ def column_hits(img: np.ndarray, box: Box, colour, tol: float, exclude: list[Box
             grown[:-d] |= near[d:]
         match &= ~grown
     for ex in exclude:
-        match[max(ex.top - box.top - 1, 0):ex.bottom - box.top, max(ex.left - box.left - 1, 0):ex.right - box.left] = False
+        match[
+            max(ex.top - box.top - 1, 0) : ex.bottom - box.top, max(ex.left - box.left - 1, 0) : ex.right - box.left
+        ] = False
     hits = {}
     for c in range(match.shape[1]):
         runs = _runs(np.nonzero(match[:, c])[0])
@@ -196,8 +219,9 @@ def column_hits(img: np.ndarray, box: Box, colour, tol: float, exclude: list[Box
     return hits
 
 
-def value_at(track: dict[int, float], x: float, half_width: float, skip: float = 3.0,
-             max_disagree: float = 6.0) -> float | None:
+def value_at(
+    track: dict[int, float], x: float, half_width: float, skip: float = 3.0, max_disagree: float = 6.0
+) -> float | None:
     """The row where the segments left and right of column x meet at x (mean of the two fits; one side
     alone at the ends; the column itself when neither side has 3 points). None when the two sides
     miss each other by more than `max_disagree` pixels: the colour was not one straight line there

@@ -10,6 +10,7 @@ pyproject.toml is narrowed to that module and its own test files (so one module 
 the whole suite per mutant), `mutmut run` is started, and the killed/survived counts are printed as
 a table. Survivors are listed with `mutmut show NAME` run in the scratch folder printed below.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,18 +29,32 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
     "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
-    "ontology": ("panns_core/ontology.py", ["tests/test_core_labels.py", "tests/test_gaps_ontology.py",
-                                            "tests/test_gaps_tagger.py"]),
-    "download": ("panns_core/download.py", ["tests/test_gaps_weights.py", "tests/test_train_download.py",
-                                            "tests/test_core_checkpoints.py"]),
-    "frontend": ("panns_core/frontend.py", ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
-                 + [f"tests/test_core_models.py::{t}" for t in (
-                     "test_mixup_halves_the_batch_and_mixes_pairs", "test_specaugment_leaves_the_callers_tensor_alone",
-                     "test_front_end_stays_fp32_under_half_precision_autocast",
-                     "test_custom_audio_settings_and_head_width")]),
+    "ontology": (
+        "panns_core/ontology.py",
+        ["tests/test_core_labels.py", "tests/test_gaps_ontology.py", "tests/test_gaps_tagger.py"],
+    ),
+    "download": (
+        "panns_core/download.py",
+        ["tests/test_gaps_weights.py", "tests/test_train_download.py", "tests/test_core_checkpoints.py"],
+    ),
+    "frontend": (
+        "panns_core/frontend.py",
+        ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
+        + [
+            f"tests/test_core_models.py::{t}"
+            for t in (
+                "test_mixup_halves_the_batch_and_mixes_pairs",
+                "test_specaugment_leaves_the_callers_tensor_alone",
+                "test_front_end_stays_fp32_under_half_precision_autocast",
+                "test_custom_audio_settings_and_head_width",
+            )
+        ],
+    ),
     "audio": ("panns_core/audio.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py"]),
-    "tagger": ("panns_core/tagger.py", ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py",
-                                        "tests/test_gaps_tagger.py"]),
+    "tagger": (
+        "panns_core/tagger.py",
+        ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py", "tests/test_gaps_tagger.py"],
+    ),
     "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
     "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
@@ -51,11 +66,13 @@ MODULES = {
 
 def narrowed_config(text: str, source: str, tests: list) -> str:
     """pyproject.toml with its [tool.mutmut] section replaced by one module and its tests."""
-    section = ("[tool.mutmut]\n"
-               'source_paths = ["panns_core", "dashboard", "train"]\n'
-               f"only_mutate = [{json.dumps(source)}]\n"
-               f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-               'pytest_add_cli_args = ["-m", "not slow and not browser", "-p", "no:cacheprovider", "-q"]\n')
+    section = (
+        "[tool.mutmut]\n"
+        'source_paths = ["panns_core", "dashboard", "train"]\n'
+        f"only_mutate = [{json.dumps(source)}]\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        'pytest_add_cli_args = ["-m", "not slow and not browser", "-p", "no:cacheprovider", "-q"]\n'
+    )
     text = re.sub(r"\[tool\.mutmut\].*?(?=\n\[|\Z)", "", text, flags=re.S)
     return text.rstrip() + "\n\n" + section
 
@@ -66,8 +83,8 @@ def scratch_copy(root: Path) -> Path:
     work.mkdir()
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD"], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
-    (root / "shared").symlink_to(SHARED)      # tests read ../shared from the repository root ...
-    (work / "shared").symlink_to(SHARED)      # ... and mutmut runs them from repo/mutants
+    (root / "shared").symlink_to(SHARED)  # tests read ../shared from the repository root ...
+    (work / "shared").symlink_to(SHARED)  # ... and mutmut runs them from repo/mutants
     return work
 
 
@@ -93,9 +110,17 @@ def run_module(name: str, keep: Path) -> dict:
     survivors = [line.split(":")[0].strip() for line in listing.splitlines() if line.strip().endswith("survived")]
     total = sum(counts.values())
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
-    return {"module": source, "mutants": total, "killed": killed, "counts": counts,
-            "score": killed / total if total else float("nan"), "seconds": round(seconds), "survivors": survivors,
-            "scratch": str(work), "rc": proc.returncode}
+    return {
+        "module": source,
+        "mutants": total,
+        "killed": killed,
+        "counts": counts,
+        "score": killed / total if total else float("nan"),
+        "seconds": round(seconds),
+        "survivors": survivors,
+        "scratch": str(work),
+        "rc": proc.returncode,
+    }
 
 
 def main(names: list) -> None:
@@ -105,8 +130,11 @@ def main(names: list) -> None:
     for name in names or list(MODULES):
         row = run_module(name, keep)
         rows.append(row)
-        print(f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed  {row['score']:6.1%}  "
-              f"{row['seconds']:5d} s  {row['counts']}  (rc {row['rc']}, {row['scratch']})", flush=True)
+        print(
+            f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed  {row['score']:6.1%}  "
+            f"{row['seconds']:5d} s  {row['counts']}  (rc {row['rc']}, {row['scratch']})",
+            flush=True,
+        )
         for s in row["survivors"]:
             print(f"    survived: {s}")
     (keep / "summary.json").write_text(json.dumps(rows, indent=2))

@@ -9,6 +9,7 @@ which line belongs to which run. See results/README.md ("The reference study's f
 calibration, the colours, the reading error and the figure's traps. Re-running the script rewrites
 identical files (tests/test_results_study_figures.py checks that).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,14 +23,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from panns_core.labels import ANIMAL  # noqa: E402
-from panns_core.results import EVAL_SETS, RunInfo, write_run  # noqa: E402
-from tools import figure_reader as fr  # noqa: E402
+from panns_core.labels import ANIMAL
+from panns_core.results import EVAL_SETS, RunInfo, write_run
+from tools import figure_reader as fr
 
 CURVES_PNG = "four_figures_final.png"
 CLASSWISE_PNG = "CNN14_classwise_results.png"
-STUDY = ("Animal sound recognition using deep learning techniques (master's project, TIDE, "
-         "Paris 1 Pantheon-Sorbonne), figure {figure}, panel ({panel}), read from the image by tools/read_study_figures.py")
+STUDY = (
+    "Animal sound recognition using deep learning techniques (master's project, TIDE, "
+    "Paris 1 Pantheon-Sorbonne), figure {figure}, panel ({panel}), read from the image by tools/read_study_figures.py"
+)
 CREATED = "2020-11-01T00:00:00+00:00"  # fixed so that rebuilding gives identical files
 FAINT_ALPHA = 0.3  # the faint second series: the solid colour at 30 % over white (e.g. red -> (255, 178, 178))
 SOLID_TOL, FAINT_TOL = 40.0, 14.0  # colour distance (RGB, 0..255) still counted as the line
@@ -61,43 +64,113 @@ class Line:
 # Panels in reading order a, b, c, d; legend entries in legend order. A run drawn in several panels
 # is read from the first panel that shows it; the others are checked against it by the tests.
 CURVE_LINES = {
-    "a": [Line("a", "ResNet38", "reported_study_resnet38_plain", "ResNet38", "ResNet38, plain (study)", PLAIN),
-          Line("a", "CNN 14", "reported_study_cnn14_plain", "Cnn14", "CNN14, plain (study)", PLAIN),
-          Line("a", "Wavegram-Logmel-CNN", "reported_study_wavegram_logmel_cnn14_plain", "Wavegram_Logmel_Cnn14",
-               "Wavegram-Logmel-CNN, plain (study)", PLAIN)],
-    "b": [Line("b", "ResNet38", "reported_study_resnet38_plain", "ResNet38", "", PLAIN),
-          Line("b", "CNN14", "reported_study_cnn14_plain", "Cnn14", "", PLAIN),
-          Line("b", "CNN14,bal,mixup", "reported_study_cnn14_animal", "Cnn14", "CNN14 (animal-only, reference study)",
-               BAL_MIXUP),
-          Line("b", "ResNet38,bal,mixup", "reported_study_resnet38_animal", "ResNet38",
-               "ResNet38 (animal-only, reference study)", BAL_MIXUP)],
-    "c": [Line("c", "CNN14 (100% full)", "reported_study_cnn14_animal", "Cnn14", "", BAL_MIXUP),
-          Line("c", "CNN14 (50% full)", "reported_study_cnn14_half_data", "Cnn14", "CNN14, 50% of the data (study)",
-               {**BAL_MIXUP, "data_fraction": 0.5})],
-    "d": [Line("d", "CNN14 balanced mixup, batch size=32", "reported_study_cnn14_animal", "Cnn14", "", BAL_MIXUP),
-          Line("d", "CNN14 balanced mixup, batch size=16", "reported_study_cnn14_batch16", "Cnn14",
-               "CNN14, batch 16 (study)", {**BAL_MIXUP, "batch_size": 16})],
+    "a": [
+        Line("a", "ResNet38", "reported_study_resnet38_plain", "ResNet38", "ResNet38, plain (study)", PLAIN),
+        Line("a", "CNN 14", "reported_study_cnn14_plain", "Cnn14", "CNN14, plain (study)", PLAIN),
+        Line(
+            "a",
+            "Wavegram-Logmel-CNN",
+            "reported_study_wavegram_logmel_cnn14_plain",
+            "Wavegram_Logmel_Cnn14",
+            "Wavegram-Logmel-CNN, plain (study)",
+            PLAIN,
+        ),
+    ],
+    "b": [
+        Line("b", "ResNet38", "reported_study_resnet38_plain", "ResNet38", "", PLAIN),
+        Line("b", "CNN14", "reported_study_cnn14_plain", "Cnn14", "", PLAIN),
+        Line(
+            "b",
+            "CNN14,bal,mixup",
+            "reported_study_cnn14_animal",
+            "Cnn14",
+            "CNN14 (animal-only, reference study)",
+            BAL_MIXUP,
+        ),
+        Line(
+            "b",
+            "ResNet38,bal,mixup",
+            "reported_study_resnet38_animal",
+            "ResNet38",
+            "ResNet38 (animal-only, reference study)",
+            BAL_MIXUP,
+        ),
+    ],
+    "c": [
+        Line("c", "CNN14 (100% full)", "reported_study_cnn14_animal", "Cnn14", "", BAL_MIXUP),
+        Line(
+            "c",
+            "CNN14 (50% full)",
+            "reported_study_cnn14_half_data",
+            "Cnn14",
+            "CNN14, 50% of the data (study)",
+            {**BAL_MIXUP, "data_fraction": 0.5},
+        ),
+    ],
+    "d": [
+        Line("d", "CNN14 balanced mixup, batch size=32", "reported_study_cnn14_animal", "Cnn14", "", BAL_MIXUP),
+        Line(
+            "d",
+            "CNN14 balanced mixup, batch size=16",
+            "reported_study_cnn14_batch16",
+            "Cnn14",
+            "CNN14, batch 16 (study)",
+            {**BAL_MIXUP, "batch_size": 16},
+        ),
+    ],
 }
-COMPARISONS = {"a": "Model comparison", "b": "Comparison of training data balancing and augmentation",
-               "c": "Amount of training data comparison", "d": "Comparison of batch size"}
+COMPARISONS = {
+    "a": "Model comparison",
+    "b": "Comparison of training data balancing and augmentation",
+    "c": "Amount of training data comparison",
+    "d": "Comparison of batch size",
+}
 HEADLINES = {"reported_study_cnn14_animal": (0.561, 14000), "reported_study_resnet38_animal": (0.551, 12000)}
-HEADLINE_NOTE = ("Scored on 66 classes: the 65 animal classes plus Music (index 137), kept by mistake. "
-                 "mAP from the study's README; curve read from four_figures_final.png.")
+HEADLINE_NOTE = (
+    "Scored on 66 classes: the 65 animal classes plus Music (index 137), kept by mistake. "
+    "mAP from the study's README; curve read from four_figures_final.png."
+)
 
 # CNN14_classwise_results.png, three panels, legend entries in order: (legend text, AudioSet display name).
 CLASS_LEGENDS = [
-    [("Animal (37,857)", "Animal"), ("Bird (25,61)", "Bird"), ("Domestic (18,504)", "Domestic animals, pets"),
-     ("Dog (12,864)", "Dog"), ("Pigeon, dove (8,126)", "Pigeon, dove"),
-     ("Bird (5,792)", "Bird vocalization, bird call, bird song"), ("Fowl (5,498)", "Fowl"),
-     ("Chicken, rooster (5,430)", "Chicken, rooster"), ("Chirp, tweet (4,256)", "Chirp, tweet"),
-     ("Livestock, farm (4,60)", "Livestock, farm animals, working animals")],
-    [("Bow-wow (3,624)", "Bow-wow"), ("Cat (3,583)", "Cat"), ("Clip-clop (3,143)", "Clip-clop"),
-     ("Horse (3,97)", "Horse"), ("Insect (2,841)", "Insect"), ("Coo (2,740)", "Coo"), ("Bark (2,475)", "Bark"),
-     ("Sheep (2,429)", "Sheep"), ("Duck (2,401)", "Duck"), ("Hiss (2,364)", "Hiss"), ("Quack (2,258)", "Quack")],
-    [("Yip (2,182)", "Yip"), ("Cluck (2,139)", "Cluck"), ("Bleat (1,879)", "Bleat"), ("Goat (1,865)", "Goat"),
-     ("Meow (1,780)", "Meow"), ("Crowing, (1,761)", "Crowing, cock-a-doodle-doo"),
-     ("Bee, wasp, etc. (1,731)", "Bee, wasp, etc."), ("Honk (1,711)", "Honk"), ("Whimper (dog) (1,683)", "Whimper (dog)"),
-     ("Goose (1,672)", "Goose"), ("Canidae, dogs, (1,592)", "Canidae, dogs, wolves")],
+    [
+        ("Animal (37,857)", "Animal"),
+        ("Bird (25,61)", "Bird"),
+        ("Domestic (18,504)", "Domestic animals, pets"),
+        ("Dog (12,864)", "Dog"),
+        ("Pigeon, dove (8,126)", "Pigeon, dove"),
+        ("Bird (5,792)", "Bird vocalization, bird call, bird song"),
+        ("Fowl (5,498)", "Fowl"),
+        ("Chicken, rooster (5,430)", "Chicken, rooster"),
+        ("Chirp, tweet (4,256)", "Chirp, tweet"),
+        ("Livestock, farm (4,60)", "Livestock, farm animals, working animals"),
+    ],
+    [
+        ("Bow-wow (3,624)", "Bow-wow"),
+        ("Cat (3,583)", "Cat"),
+        ("Clip-clop (3,143)", "Clip-clop"),
+        ("Horse (3,97)", "Horse"),
+        ("Insect (2,841)", "Insect"),
+        ("Coo (2,740)", "Coo"),
+        ("Bark (2,475)", "Bark"),
+        ("Sheep (2,429)", "Sheep"),
+        ("Duck (2,401)", "Duck"),
+        ("Hiss (2,364)", "Hiss"),
+        ("Quack (2,258)", "Quack"),
+    ],
+    [
+        ("Yip (2,182)", "Yip"),
+        ("Cluck (2,139)", "Cluck"),
+        ("Bleat (1,879)", "Bleat"),
+        ("Goat (1,865)", "Goat"),
+        ("Meow (1,780)", "Meow"),
+        ("Crowing, (1,761)", "Crowing, cock-a-doodle-doo"),
+        ("Bee, wasp, etc. (1,731)", "Bee, wasp, etc."),
+        ("Honk (1,711)", "Honk"),
+        ("Whimper (dog) (1,683)", "Whimper (dog)"),
+        ("Goose (1,672)", "Goose"),
+        ("Canidae, dogs, (1,592)", "Canidae, dogs, wolves"),
+    ],
 ]
 CLASSWISE_RUN = "reported_study_cnn14_classwise"
 
@@ -184,16 +257,41 @@ def read_curves(seed_dir) -> pd.DataFrame:
             for series, hits, store in (("solid", solid, solids), ("faint", faint, faints)):
                 iterations = _iterations(hits, panel, CURVE_STEP)
                 values = _read_track(fr.single_track(hits), panel, iterations, CURVE_STEP)
-                store.append((line, _hex(colour if series == "solid" else light),
-                              pd.Series(values, index=iterations, dtype=float)))
+                store.append(
+                    (
+                        line,
+                        _hex(colour if series == "solid" else light),
+                        pd.Series(values, index=iterations, dtype=float),
+                    )
+                )
         for line, colour, values in solids:
-            rows += [{"panel": name, "legend": line.legend, "run_id": line.run_id, "series": "solid", "colour": colour,
-                      "iteration": it, "mAP": v} for it, v in values.items()]
+            rows += [
+                {
+                    "panel": name,
+                    "legend": line.legend,
+                    "run_id": line.run_id,
+                    "series": "solid",
+                    "colour": colour,
+                    "iteration": it,
+                    "mAP": v,
+                }
+                for it, v in values.items()
+            ]
         for _, colour, values in faints:
             # A faint series belongs to the solid line it follows: in panel (d) the faint colours are swapped.
             owner = min(solids, key=lambda s: (values - s[2]).abs().mean())[0]
-            rows += [{"panel": name, "legend": owner.legend, "run_id": owner.run_id, "series": "faint",
-                      "colour": colour, "iteration": it, "mAP": v} for it, v in values.items()]
+            rows += [
+                {
+                    "panel": name,
+                    "legend": owner.legend,
+                    "run_id": owner.run_id,
+                    "series": "faint",
+                    "colour": colour,
+                    "iteration": it,
+                    "mAP": v,
+                }
+                for it, v in values.items()
+            ]
     return pd.DataFrame(rows)
 
 
@@ -217,11 +315,22 @@ def read_classwise(seed_dir) -> pd.DataFrame:
                 first = shared.index(entry) == 0
                 track = upper if first else lower
                 other = legend[shared[1 if first else 0]][1]
-                reading = (f"ambiguous: shares its colour with {other}; read as the {'upper' if first else 'lower'} "
-                           "of the two lines")
+                reading = (
+                    f"ambiguous: shares its colour with {other}; read as the {'upper' if first else 'lower'} "
+                    "of the two lines"
+                )
             for it, v in zip(iterations, _read_track(track, panel, iterations, CLASS_STEP)):
-                rows.append({"panel": p, "legend": text, "display_name": name, "iteration": it, "ap": v,
-                             "train_clips": legend_count(text), "reading": reading})
+                rows.append(
+                    {
+                        "panel": p,
+                        "legend": text,
+                        "display_name": name,
+                        "iteration": it,
+                        "ap": v,
+                        "train_clips": legend_count(text),
+                        "reading": reading,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -231,22 +340,40 @@ def _curve_info(line: Line, series: str, last: int, panels: list[str]) -> RunInf
     name = line.display_name + (" - faint second series" if faint else "")
     headline = HEADLINES.get(line.run_id) if not faint else None
     figure_panels = ", ".join(f"({p})" for p in panels)
-    notes = (f"Read from four_figures_final.png, panel{'s' if len(panels) > 1 else ''} {figure_panels}, "
-             f"legend '{line.legend}'" + (", faint line: the study's second series of the same run" if faint else "")
-             + ". Reading error about 0.003 mAP (one pixel).")
+    notes = (
+        f"Read from four_figures_final.png, panel{'s' if len(panels) > 1 else ''} {figure_panels}, "
+        f"legend '{line.legend}'"
+        + (", faint line: the study's second series of the same run" if faint else "")
+        + ". Reading error about 0.003 mAP (one pixel)."
+    )
     if headline:
         notes = HEADLINE_NOTE + " " + notes
     return RunInfo(
-        run_id=run_id, kind="reported", status="reported", model=line.model, display_name=name,
-        trained_on="animal", label_set="animal", source=STUDY.format(figure="four_figures_final.png", panel=panels[0]),
-        created=CREATED, iterations=headline[1] if headline else last,
+        run_id=run_id,
+        kind="reported",
+        status="reported",
+        model=line.model,
+        display_name=name,
+        trained_on="animal",
+        label_set="animal",
+        source=STUDY.format(figure="four_figures_final.png", panel=panels[0]),
+        created=CREATED,
+        iterations=headline[1] if headline else last,
         data={"train": "AudioSet clips carrying an animal class", "classes": 66},
         eval_set=dict(EVAL_SETS["audioset_eval_study"]),
         settings=dict(line.settings),
         metrics={"mAP": headline[0], "classes_scored": 66} if headline else {"classes_scored": 66},
         notes=notes,
-        extra={"figure": {"file": CURVES_PNG, "panels": panels, "legend": line.legend, "series": series,
-                          "comparisons": {p: COMPARISONS[p] for p in panels}}})
+        extra={
+            "figure": {
+                "file": CURVES_PNG,
+                "panels": panels,
+                "legend": line.legend,
+                "series": series,
+                "comparisons": {p: COMPARISONS[p] for p in panels},
+            }
+        },
+    )
 
 
 def build(seed_dir, out) -> list[Path]:
@@ -260,9 +387,13 @@ def build(seed_dir, out) -> list[Path]:
         if not line.display_name:
             line = next(ln for p in CURVE_LINES.values() for ln in p if ln.run_id == run_id and ln.display_name)
         # the first panel showing the run; an iteration hidden there (lines overlap at 0) is taken from another
-        curve = (first.set_index("iteration")["mAP"]
-                 .combine_first(part.dropna(subset=["mAP"]).groupby("iteration")["mAP"].first())
-                 .dropna().rename_axis("iteration").reset_index())
+        curve = (
+            first.set_index("iteration")["mAP"]
+            .combine_first(part.dropna(subset=["mAP"]).groupby("iteration")["mAP"].first())
+            .dropna()
+            .rename_axis("iteration")
+            .reset_index()
+        )
         info = _curve_info(line, series, int(curve["iteration"].max()), panels)
         written.append(write_run(out, info, curve_df=curve, overwrite=True))
     written.append(write_classwise(read_classwise(seed_dir), out))
@@ -276,26 +407,48 @@ def write_classwise(table: pd.DataFrame, out) -> Path:
     unknown = sorted(set(table["display_name"]) - set(index))
     if unknown:
         raise ValueError(f"legend names not among AudioSet's animal classes: {unknown}")
-    classwise = pd.DataFrame({
-        "iteration": table["iteration"], "index": table["display_name"].map(index),
-        "mid": table["display_name"].map(mids), "display_name": table["display_name"], "ap": table["ap"],
-        "auc": np.nan, "positives": np.nan, "train_clips": table["train_clips"],
-        "legend": table["legend"], "panel": table["panel"], "reading": table["reading"],
-    }).sort_values(["index", "iteration"]).reset_index(drop=True)
+    classwise = (
+        pd.DataFrame(
+            {
+                "iteration": table["iteration"],
+                "index": table["display_name"].map(index),
+                "mid": table["display_name"].map(mids),
+                "display_name": table["display_name"],
+                "ap": table["ap"],
+                "auc": np.nan,
+                "positives": np.nan,
+                "train_clips": table["train_clips"],
+                "legend": table["legend"],
+                "panel": table["panel"],
+                "reading": table["reading"],
+            }
+        )
+        .sort_values(["index", "iteration"])
+        .reset_index(drop=True)
+    )
     info = RunInfo(
-        run_id=CLASSWISE_RUN, kind="reported", status="reported", model="Cnn14",
-        display_name="CNN14 (animal-only, reference study, class-wise figure)", trained_on="animal", label_set="animal",
-        source=STUDY.format(figure="CNN14_classwise_results.png", panel="1-3"), created=CREATED,
+        run_id=CLASSWISE_RUN,
+        kind="reported",
+        status="reported",
+        model="Cnn14",
+        display_name="CNN14 (animal-only, reference study, class-wise figure)",
+        trained_on="animal",
+        label_set="animal",
+        source=STUDY.format(figure="CNN14_classwise_results.png", panel="1-3"),
+        created=CREATED,
         iterations=int(classwise["iteration"].max()),
         data={"train": "AudioSet clips carrying an animal class", "classes": 66},
         eval_set=dict(EVAL_SETS["audioset_eval_study"]),
         metrics={"classes_scored": int(classwise["index"].nunique())},
-        notes=("AP per class at iterations 0 to 7k for the 32 legend entries (30 distinct colours) of "
-               "CNN14_classwise_results.png; train_clips is the clip count printed in the legend, empty where it is "
-               "misprinted (Bird (25,61), Horse (3,97), Livestock (4,60)). 'Bird (5,792)' is Bird vocalization, bird "
-               "call, bird song. Bow-wow/Quack and Yip/Canidae share a colour: the column 'reading' says which line "
-               "was taken (ambiguous). The study does not say which CNN14 run (settings) this is."),
-        extra={"figure": {"file": CLASSWISE_PNG, "panels": [1, 2, 3]}})
+        notes=(
+            "AP per class at iterations 0 to 7k for the 32 legend entries (30 distinct colours) of "
+            "CNN14_classwise_results.png; train_clips is the clip count printed in the legend, empty where it is "
+            "misprinted (Bird (25,61), Horse (3,97), Livestock (4,60)). 'Bird (5,792)' is Bird vocalization, bird "
+            "call, bird song. Bow-wow/Quack and Yip/Canidae share a colour: the column 'reading' says which line "
+            "was taken (ambiguous). The study does not say which CNN14 run (settings) this is."
+        ),
+        extra={"figure": {"file": CLASSWISE_PNG, "panels": [1, 2, 3]}},
+    )
     return write_run(out, info, classwise_df=classwise, overwrite=True)
 
 

@@ -2,6 +2,7 @@
 
 Each stage is one module with `add_arguments(parser)` and `run(args)`; `--help` on a stage lists its options.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="stage", required=True)
     for name, module in STAGES.items():
-        stage = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        stage = sub.add_parser(
+            name,
+            help=module.__doc__.splitlines()[0],
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(stage)
     return parser
 

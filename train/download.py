@@ -6,6 +6,7 @@ whose WAV exists is skipped, and so is one that failed before unless `--retry-fa
 appears under its final name once complete (written as `.part`, then renamed), so a killed run
 never leaves a half file that a resumed run would take as done.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,9 @@ FAILURES = "failures.csv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--split", required=True,
-                        help="split list from the metadata stage, e.g. data/metadata/eval.csv")
+    parser.add_argument(
+        "--split", required=True, help="split list from the metadata stage, e.g. data/metadata/eval.csv"
+    )
     parser.add_argument("--out", required=True, help="folder for the WAV files, e.g. data/audio/eval")
     parser.add_argument("--workers", type=int, default=8, help="segments fetched at once (default: 8)")
     parser.add_argument("--fetcher", choices=["yt-dlp", "local"], default="yt-dlp")
@@ -59,16 +61,24 @@ def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, 
     out.mkdir(parents=True, exist_ok=True)
     failures = read_failures(out)
     failed_before = set() if retry_failed else set(failures["ytid"])
-    todo = [s for s in segments.itertuples(index=False)
-            if not (out / audio_name(s.ytid)).exists() and s.ytid not in failed_before]
-    skipped_failed = sum(1 for s in segments.itertuples(index=False) if s.ytid in failed_before
-                         and not (out / audio_name(s.ytid)).exists())
+    todo = [
+        s
+        for s in segments.itertuples(index=False)
+        if not (out / audio_name(s.ytid)).exists() and s.ytid not in failed_before
+    ]
+    skipped_failed = sum(
+        1
+        for s in segments.itertuples(index=False)
+        if s.ytid in failed_before and not (out / audio_name(s.ytid)).exists()
+    )
     if limit is not None:
         todo = todo[:limit]
     fetched, new_failures = 0, []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool, \
-                tqdm(total=len(todo), desc=f"download {Path(split).stem}", unit="clip") as bar:
+        with (
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+            tqdm(total=len(todo), desc=f"download {Path(split).stem}", unit="clip") as bar,
+        ):
             futures = {pool.submit(_fetch_one, fetcher, s, out / audio_name(s.ytid)): s for s in todo}
             for future in as_completed(futures):
                 segment = futures[future]
@@ -83,8 +93,9 @@ def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, 
                 bar.set_postfix(ok=fetched, failed=len(new_failures))
     finally:  # also on Ctrl-C: the failures seen so far are kept
         attempted = {s.ytid for s in todo}
-        log = pd.concat([failures[~failures["ytid"].isin(attempted)],
-                         pd.DataFrame(new_failures, columns=["ytid", "error"])])
+        log = pd.concat(
+            [failures[~failures["ytid"].isin(attempted)], pd.DataFrame(new_failures, columns=["ytid", "error"])]
+        )
         if len(log) or (out / FAILURES).exists():
             log.to_csv(out / FAILURES, index=False)
     done = sum(1 for s in segments.itertuples(index=False) if (out / audio_name(s.ytid)).exists())
@@ -99,7 +110,9 @@ def run(args: argparse.Namespace) -> dict:
     else:
         fetcher = YtDlpFetcher()
     summary = download(args.split, args.out, fetcher, args.workers, args.retry_failed, args.limit)
-    print(f"{summary['done']} clips present in {args.out}; fetched {summary['fetched']} now, "
-          f"{summary['failed']} failed (see {Path(args.out) / FAILURES}), "
-          f"{summary['skipped_failed']} skipped as failed before")
+    print(
+        f"{summary['done']} clips present in {args.out}; fetched {summary['fetched']} now, "
+        f"{summary['failed']} failed (see {Path(args.out) / FAILURES}), "
+        f"{summary['skipped_failed']} skipped as failed before"
+    )
     return summary

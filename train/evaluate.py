@@ -5,6 +5,7 @@ Ours or an official general PANNs checkpoint (`--checkpoint`: a released name su
 so a general model and an animal-only model are scored on the same clips and the same classes.
 Writes a results run of kind "evaluate".
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,18 +25,26 @@ from panns_core.training.evaluation import evaluate
 
 @dataclass
 class EvaluateConfig:
-    checkpoint: str = field(metadata={"help": "the weights: a released name (e.g. Cnn14), a .pth path, owner/repo "
-                                              "or hf://owner/repo/file"})
+    checkpoint: str = field(
+        metadata={"help": "the weights: a released name (e.g. Cnn14), a .pth path, owner/repo or hf://owner/repo/file"}
+    )
     eval: str = field(metadata={"help": "packed evaluation file (HDF5)"})
     arch: str | None = field(default=None, metadata={"help": "architecture, if the checkpoint does not say"})
-    checkpoint_labels: str | None = field(default=None, metadata={"help": "CSV/JSON naming the outputs of a checkpoint "
-                                                                            "whose head matches no known label set"})
+    checkpoint_labels: str | None = field(
+        default=None,
+        metadata={"help": "CSV/JSON naming the outputs of a checkpoint whose head matches no known label set"},
+    )
     run_id: str | None = field(default=None, metadata={"help": "results folder name (default: from the checkpoint)"})
     results: str = field(default="results", metadata={"help": "results root the dashboard reads"})
     batch_size: int = field(default=32, metadata={"help": "clips per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
-    amp: bool = field(default=False, metadata={"help": "mixed precision on GPU: faster, but the figures written "
-                                                       "as measured are then not fp32 (off by default)"})
+    amp: bool = field(
+        default=False,
+        metadata={
+            "help": "mixed precision on GPU: faster, but the figures written "
+            "as measured are then not fp32 (off by default)"
+        },
+    )
     num_workers: int = field(default=2, metadata={"help": "data-loader worker processes"})
     notes: str = field(default="", metadata={"help": "free text kept with the results"})
 
@@ -53,8 +62,16 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     data_labels = get_label_set(data.info.label_set)
     model_labels = loaded.labels
     try:
-        scores = evaluate(model, data, model_labels, data_labels, batch_size=cfg.batch_size, device=device,
-                          amp=use_amp, num_workers=cfg.num_workers)
+        scores = evaluate(
+            model,
+            data,
+            model_labels,
+            data_labels,
+            batch_size=cfg.batch_size,
+            device=device,
+            amp=use_amp,
+            num_workers=cfg.num_workers,
+        )
     finally:
         data.close()
     iteration = loaded.iteration
@@ -65,22 +82,34 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     run_id = cfg.run_id or f"eval-{loaded.arch}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
     general = model_labels.name != data_labels.name
     path = reporting.write(
-        cfg.results, run_id=run_id, kind="evaluate", model=loaded.arch, trained_on=model_labels.name,
-        labels=data_labels, data={"eval": cfg.eval, "eval_clips": len(data)},
-        checkpoint=released or str(loaded.path), iterations=iteration, settings=asdict(cfg), scores=scores,
+        cfg.results,
+        run_id=run_id,
+        kind="evaluate",
+        model=loaded.arch,
+        trained_on=model_labels.name,
+        labels=data_labels,
+        data={"eval": cfg.eval, "eval_clips": len(data)},
+        checkpoint=released or str(loaded.path),
+        iterations=iteration,
+        settings=asdict(cfg),
+        scores=scores,
         classwise=reporting.classwise_rows(scores, data_labels, iteration),
         curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
-        hardware_text=reporting.hardware(device, 1, use_amp), notes=cfg.notes,
+        hardware_text=reporting.hardware(device, 1, use_amp),
+        notes=cfg.notes,
         display_name=f"{loaded.arch} ({model_labels.name} model"
-        + (f", viewed on {data_labels.name})" if general else ")"), eval_pack=data)
+        + (f", viewed on {data_labels.name})" if general else ")"),
+        eval_pack=data,
+    )
     return {"run_id": run_id, "results": path, "scores": scores, "labels": data_labels}
 
 
 def run(args: argparse.Namespace) -> dict:
     summary = evaluate_checkpoint(from_namespace(EvaluateConfig, args))
     s, labels = summary["scores"], summary["labels"]
-    print(f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  "
-          f"over {len(s.scored)} of {len(labels)} classes")
+    print(
+        f"mAP {s.mAP:.4f}  mean AUC {s.mean_auc:.4f}  d' {s.d_prime:.3f}  over {len(s.scored)} of {len(labels)} classes"
+    )
     if s.left_out:
         print("left out (no positive clip): " + ", ".join(labels.names[k] for k in s.left_out))
     print(f"results -> {summary['results']}")

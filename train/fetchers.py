@@ -9,6 +9,7 @@ source of audio only needs a new fetcher. Two are built in:
 - LocalFetcher: a local mirror of already-cut clips in any format, e.g. a colleague's download;
   the tests use it to run the stage offline on real recordings.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -63,14 +64,43 @@ class YtDlpFetcher:
 
     def __call__(self, segment, dest: Path) -> None:
         url = f"https://www.youtube.com/watch?v={segment.ytid}"
-        stream = self._run([*self.yt_dlp, "--no-playlist", "--quiet", "--no-warnings", "-f", "bestaudio/best",
-                            "--get-url", url], "yt-dlp").strip().splitlines()
+        stream = (
+            self._run(
+                [*self.yt_dlp, "--no-playlist", "--quiet", "--no-warnings", "-f", "bestaudio/best", "--get-url", url],
+                "yt-dlp",
+            )
+            .strip()
+            .splitlines()
+        )
         if not stream:
             raise FetchError("yt-dlp gave no stream address")
         duration = segment.end_seconds - segment.start_seconds
-        self._run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{segment.start_seconds:.3f}",
-                   "-i", stream[0], "-t", f"{duration:.3f}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
-                   "-c:a", "pcm_s16le", "-f", "wav", str(dest)], "ffmpeg")
+        self._run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-ss",
+                f"{segment.start_seconds:.3f}",
+                "-i",
+                stream[0],
+                "-t",
+                f"{duration:.3f}",
+                "-vn",
+                "-ac",
+                "1",
+                "-ar",
+                str(SAMPLE_RATE),
+                "-c:a",
+                "pcm_s16le",
+                "-f",
+                "wav",
+                str(dest),
+            ],
+            "ffmpeg",
+        )
         if not dest.is_file() or dest.stat().st_size <= 44:  # a bare WAV header: the cut held no audio
             raise FetchError("ffmpeg wrote no audio (segment outside the video?)")
 

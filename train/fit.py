@@ -2,6 +2,7 @@
 
 Several GPUs: `torchrun --nproc_per_node=N -m train fit ...` (PyTorch DDP; --batch-size is the total).
 """
+
 from __future__ import annotations
 
 import argparse

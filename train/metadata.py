@@ -12,6 +12,7 @@ The set of animal classes is derived from the ontology given here and must agree
 package ships (`panns_core.labels.ANIMAL`): packs are written in that order, so a disagreement
 means mismatched files and stops the stage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,8 +88,10 @@ def label_set_mids(label_set_name: str, classes_csv: Path, ontology: Path) -> li
     if label_set_name == "animal":
         derived = [m for m in classes["mid"] if m in ontology_subtree(ontology)]
         if derived != list(label_set.mids):
-            raise SegmentsError(f"{ontology} puts {len(derived)} classes under Animal, the package "
-                                f"{len(label_set)}: the ontology and the package disagree")
+            raise SegmentsError(
+                f"{ontology} puts {len(derived)} classes under Animal, the package "
+                f"{len(label_set)}: the ontology and the package disagree"
+            )
     return list(label_set.mids)
 
 
@@ -109,8 +112,9 @@ def class_counts(splits: dict, mids: list) -> pd.DataFrame:
 
 def class_stats(counts: pd.DataFrame, label_set_name: str, label_quality: str | None) -> pd.DataFrame:
     label_set = get_label_set(label_set_name)
-    stats = pd.DataFrame({"index": list(label_set.indices), "mid": list(label_set.mids),
-                          "display_name": list(label_set.names)})
+    stats = pd.DataFrame(
+        {"index": list(label_set.indices), "mid": list(label_set.mids), "display_name": list(label_set.names)}
+    )
     stats = stats.merge(counts, on="mid", how="left")
     if label_quality:
         quality = pd.read_csv(label_quality, usecols=["mid", "label_quality"])
@@ -118,13 +122,21 @@ def class_stats(counts: pd.DataFrame, label_set_name: str, label_quality: str | 
         stats["label_quality"] += 0.0  # the source writes one class as -0.0; store it as 0.0
     else:
         stats["label_quality"] = float("nan")
-    return stats[["index", "mid", "display_name", "balanced_train_clips", "unbalanced_train_clips",
-                  "eval_clips", "label_quality"]]
+    return stats[
+        [
+            "index",
+            "mid",
+            "display_name",
+            "balanced_train_clips",
+            "unbalanced_train_clips",
+            "eval_clips",
+            "label_quality",
+        ]
+    ]
 
 
 def run(args: argparse.Namespace) -> dict:
-    mids = label_set_mids(args.label_set, official_file("classes", args.source),
-                          official_file("ontology", args.source))
+    mids = label_set_mids(args.label_set, official_file("classes", args.source), official_file("ontology", args.source))
     out = Path(args.out)
     splits = {}
     for split in SPLITS:

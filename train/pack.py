@@ -7,6 +7,7 @@ would teach the model that silence is a dog. Segments not downloaded are counted
 Packing is resumable: run it again after a kill and it continues after the last saved clip.
 `--manifest` packs your own labelled recordings instead (any format, rate and length).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,11 @@ from .segments import SegmentsError, audio_name, labels_of, read_split
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", help="split list, e.g. data/metadata/eval.csv (with --audio)")
     parser.add_argument("--audio", help="folder of downloaded WAVs, e.g. data/audio/eval")
-    parser.add_argument("--manifest", help="instead of --split/--audio: a CSV of your own labelled files, "
-                                           "with a `path` column (relative to the CSV) and a labels column")
+    parser.add_argument(
+        "--manifest",
+        help="instead of --split/--audio: a CSV of your own labelled files, "
+        "with a `path` column (relative to the CSV) and a labels column",
+    )
     parser.add_argument("--path-column", default="path", help="manifest column of file paths")
     parser.add_argument("--labels-column", default="labels", help="manifest column of comma-separated class ids")
     parser.add_argument("--out", required=True, help="HDF5 file to write, e.g. data/packed/eval.h5")
@@ -111,6 +115,8 @@ def run(args: argparse.Namespace) -> dict:
         raise SegmentsError("pack needs --split and --audio, or --manifest")
     summary = pack(items, args.out, args.label_set)
     out = Path(args.out)
-    print(f"{out}: {summary['packed']} clips ({summary['added']} added now); {summary['missing']} not downloaded; "
-          f"{summary['bad']} unusable, skipped (see {bad_log(out)})")
+    print(
+        f"{out}: {summary['packed']} clips ({summary['added']} added now); {summary['missing']} not downloaded; "
+        f"{summary['bad']} unusable, skipped (see {bad_log(out)})"
+    )
     return summary

@@ -5,6 +5,7 @@ Official format (eval_segments.csv and friends): three `#` header lines, then
 Our split lists are plain CSV with the same four columns (`ytid, start_seconds, end_seconds,
 positive_labels`), so a user can cut or merge them with any tool before downloading.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,15 @@ def read_official(path) -> pd.DataFrame:
     if not path.is_file():
         raise SegmentsError(f"{path}: no such segment list")
     try:
-        df = pd.read_csv(path, comment="#", header=None, names=COLUMNS, skipinitialspace=True, quotechar='"',
-                         dtype={"ytid": str, "positive_labels": str})
+        df = pd.read_csv(
+            path,
+            comment="#",
+            header=None,
+            names=COLUMNS,
+            skipinitialspace=True,
+            quotechar='"',
+            dtype={"ytid": str, "positive_labels": str},
+        )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SegmentsError(f"{path}: not an AudioSet segment list ({exc})") from None
     return _checked(df, path)

@@ -11,6 +11,7 @@ The front-end modules are attached to the model itself (not a sub-module) becaus
 checkpoints name them `spectrogram_extractor.*`, `logmel_extractor.*` and `bn0.*` at the top level;
 each architecture calls `build_frontend` where the official state dict lists them.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union
@@ -49,13 +50,28 @@ class PannsModel(nn.Module):
         """STFT -> mel -> log -> batch norm over mel bins, and SpecAugment for training."""
         audio = self.audio = audio or self.audio
         self.spectrogram_extractor = Spectrogram(
-            n_fft=audio.window_size, hop_length=audio.hop_size, win_length=audio.window_size,
-            window="hann", center=True, pad_mode="reflect", freeze_parameters=True)
+            n_fft=audio.window_size,
+            hop_length=audio.hop_size,
+            win_length=audio.window_size,
+            window="hann",
+            center=True,
+            pad_mode="reflect",
+            freeze_parameters=True,
+        )
         self.logmel_extractor = LogmelFilterBank(
-            sr=audio.sample_rate, n_fft=audio.window_size, n_mels=audio.mel_bins, fmin=audio.fmin,
-            fmax=audio.fmax, ref=1.0, amin=1e-10, top_db=None, freeze_parameters=True)
+            sr=audio.sample_rate,
+            n_fft=audio.window_size,
+            n_mels=audio.mel_bins,
+            fmin=audio.fmin,
+            fmax=audio.fmax,
+            ref=1.0,
+            amin=1e-10,
+            top_db=None,
+            freeze_parameters=True,
+        )
         self.spec_augmenter = SpecAugmentation(
-            time_drop_width=64, time_stripes_num=2, freq_drop_width=8, freq_stripes_num=2)
+            time_drop_width=64, time_stripes_num=2, freq_drop_width=8, freq_stripes_num=2
+        )
         self.bn0 = nn.BatchNorm2d(audio.mel_bins)
         init_bn(self.bn0)
 
@@ -83,13 +99,13 @@ class PannsModel(nn.Module):
         # and bf16 would blur the log-mel; the convolutions after it are where reduced precision pays.
         with torch.autocast(device_type=waveform.device.type, enabled=False):
             x = self._raw_log_mel(waveform.float())  # (batch, 1, frames, mel_bins)
-            x = x.transpose(1, 3)                 # (batch, mel_bins, frames, 1): normalise per mel bin
+            x = x.transpose(1, 3)  # (batch, mel_bins, frames, 1): normalise per mel bin
             x = self.bn0(x)
-            x = x.transpose(1, 3)                 # (batch, 1, frames, mel_bins)
+            x = x.transpose(1, 3)  # (batch, 1, frames, mel_bins)
         if self.training:
             x = self.spec_augmenter(x.clone())
             if mixup_lambda is not None:
-                x = do_mixup(x, mixup_lambda)     # (batch // 2, 1, frames, mel_bins)
+                x = do_mixup(x, mixup_lambda)  # (batch // 2, 1, frames, mel_bins)
         return x
 
     @torch.no_grad()
@@ -112,9 +128,9 @@ class PannsModel(nn.Module):
 
     def clip_head(self, x: torch.Tensor) -> dict:
         """(batch, width, time) features -> clip scores and embedding, as every PANNs clip model ends."""
-        x = clip_pool(x)                          # (batch, width)
+        x = clip_pool(x)  # (batch, width)
         x = F.dropout(x, p=0.5, training=self.training)
-        x = F.relu_(self.fc1(x))                  # (batch, width)
+        x = F.relu_(self.fc1(x))  # (batch, width)
         embedding = F.dropout(x, p=0.5, training=self.training)
         clipwise = torch.sigmoid(self.fc_audioset(x))  # (batch, classes)
         return {"clipwise_output": clipwise, "embedding": embedding}

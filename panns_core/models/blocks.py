@@ -1,4 +1,5 @@
 """Convolution blocks of the PANNs CNNs (attribute names fixed by the official checkpoints)."""
+
 import torch
 import torch.nn.functional as F
 from torch import nn

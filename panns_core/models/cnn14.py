@@ -1,4 +1,5 @@
 """CNN14 and its decision-level variant (frame-wise output for sound-event timelines)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -27,9 +28,9 @@ class Cnn14(PannsModel):
 
     def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         # waveform: (batch, samples)
-        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
-        x = run_cnn14_blocks(self, x)             # (batch, 2048, frames / 32, mel / 32)
-        return torch.mean(x, dim=3)                # (batch, 2048, frames / 32)
+        x = self.logmel(waveform, mixup_lambda)  # (batch, 1, frames, mel)
+        x = run_cnn14_blocks(self, x)  # (batch, 2048, frames / 32, mel / 32)
+        return torch.mean(x, dim=3)  # (batch, 2048, frames / 32)
 
 
 @register_model("Cnn14_DecisionLevelMax")
@@ -40,15 +41,15 @@ class Cnn14DecisionLevelMax(Cnn14):
     interpolate_ratio = 32
 
     def forward_head(self, features: torch.Tensor, frames_num: Optional[int] = None) -> dict:
-        x = features                               # (batch, 2048, segments)
+        x = features  # (batch, 2048, segments)
         x = F.max_pool1d(x, kernel_size=3, stride=1, padding=1) + F.avg_pool1d(x, kernel_size=3, stride=1, padding=1)
         x = F.dropout(x, p=0.5, training=self.training)
-        x = x.transpose(1, 2)                      # (batch, segments, 2048)
+        x = x.transpose(1, 2)  # (batch, segments, 2048)
         x = F.relu_(self.fc1(x))
         x = F.dropout(x, p=0.5, training=self.training)
         segmentwise = torch.sigmoid(self.fc_audioset(x))  # (batch, segments, classes)
-        clipwise = torch.amax(segmentwise, dim=1)          # (batch, classes)
-        embedding = torch.amax(x, dim=1)                   # (batch, 2048)
+        clipwise = torch.amax(segmentwise, dim=1)  # (batch, classes)
+        embedding = torch.amax(x, dim=1)  # (batch, 2048)
         framewise = segmentwise.repeat_interleave(self.interpolate_ratio, dim=1)  # (batch, segments*32, classes)
         if frames_num is not None:
             framewise = _fit_frames(framewise, frames_num)  # (batch, frames, classes)

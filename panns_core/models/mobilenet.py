@@ -1,4 +1,5 @@
 """MobileNetV1 for audio: depthwise-separable convs, 4.8 M trainable weights, for small devices."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -13,8 +14,11 @@ from .base import PannsModel
 from .registry import register_model
 
 # (in, out, stride) of the depthwise-separable layers after the first full conv (32 channels, stride 2).
-_SEPARABLE = [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)] \
-    + [(512, 512, 1)] * 5 + [(512, 1024, 2), (1024, 1024, 1)]
+_SEPARABLE = (
+    [(32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)]
+    + [(512, 512, 1)] * 5
+    + [(512, 1024, 2), (1024, 1024, 1)]
+)
 
 
 def _conv_bn(inp: int, oup: int, stride: int) -> nn.Sequential:
@@ -32,8 +36,9 @@ def _conv_dw(inp: int, oup: int, stride: int) -> nn.Sequential:
         init_layer(layer)
     for bn in (bn1, bn2):
         init_bn(bn)
-    return nn.Sequential(depthwise, nn.AvgPool2d(stride), bn1, nn.ReLU(inplace=True),
-                         pointwise, bn2, nn.ReLU(inplace=True))
+    return nn.Sequential(
+        depthwise, nn.AvgPool2d(stride), bn1, nn.ReLU(inplace=True), pointwise, bn2, nn.ReLU(inplace=True)
+    )
 
 
 @register_model("MobileNetV1")
@@ -48,6 +53,6 @@ class MobileNetV1(PannsModel):
         self.build_head(1024)
 
     def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
-        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
-        x = self.features(x)                       # (batch, 1024, frames / 32, mel / 32)
-        return torch.mean(x, dim=3)                # mean over mel: (batch, 1024, frames / 32)
+        x = self.logmel(waveform, mixup_lambda)  # (batch, 1, frames, mel)
+        x = self.features(x)  # (batch, 1024, frames / 32, mel / 32)
+        return torch.mean(x, dim=3)  # mean over mel: (batch, 1024, frames / 32)

@@ -2,6 +2,7 @@
 
 Adding an architecture is one model file (a `PannsModel` subclass) and one line: `@register_model("Name")`.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Dict

@@ -1,4 +1,5 @@
 """ResNet38: a CNN14-style stem, a ResNet-34 body ([3, 4, 6, 3] basic blocks) and a 2048-wide conv head."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -65,8 +66,9 @@ class ResNetBody(nn.Module):
             init_layer(conv)
             init_bn(bn)
             # Index 0 is the pooling when downsampling, so checkpoint names are downsample.1 / .2.
-            downsample = nn.Sequential(nn.AvgPool2d(kernel_size=2), conv, bn) if stride == 2 \
-                else nn.Sequential(conv, bn)
+            downsample = (
+                nn.Sequential(nn.AvgPool2d(kernel_size=2), conv, bn) if stride == 2 else nn.Sequential(conv, bn)
+            )
         layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes
         layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
@@ -90,12 +92,12 @@ class ResNet38(PannsModel):
         self.build_head(2048)
 
     def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
-        x = self.logmel(waveform, mixup_lambda)   # (batch, 1, frames, mel)
+        x = self.logmel(waveform, mixup_lambda)  # (batch, 1, frames, mel)
         x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, T/2, M/2)
         x = F.dropout(x, p=0.2, training=self.training)
-        x = self.resnet(x)                                          # (batch, 512, T/16, M/16)
-        x = F.avg_pool2d(x, kernel_size=(2, 2))                     # (batch, 512, T/32, M/32)
+        x = self.resnet(x)  # (batch, 512, T/16, M/16)
+        x = F.avg_pool2d(x, kernel_size=(2, 2))  # (batch, 512, T/32, M/32)
         x = F.dropout(x, p=0.2, training=self.training)
         x = self.conv_block_after1(x, pool_size=(1, 1), pool_type="avg")  # (batch, 2048, T/32, M/32)
         x = F.dropout(x, p=0.2, training=self.training)
-        return torch.mean(x, dim=3)                                 # mean over mel: (batch, 2048, T/32)
+        return torch.mean(x, dim=3)  # mean over mel: (batch, 2048, T/32)

@@ -1,4 +1,5 @@
 """Wavegram-Logmel-CNN: a learnt 1-D front end (the Wavegram) beside the log-mel, joined after the first block."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -44,22 +45,22 @@ class WavegramLogmelCnn14(PannsModel):
     def wavegram(self, waveform: torch.Tensor) -> torch.Tensor:
         # waveform: (batch, samples)
         a = F.relu_(self.pre_bn0(self.pre_conv0(waveform[:, None, :])))  # (batch, 64, samples / 5)
-        a = self.pre_block1(a, pool_size=4)                               # (batch, 64, samples / 20)
-        a = self.pre_block2(a, pool_size=4)                               # (batch, 128, samples / 80)
-        a = self.pre_block3(a, pool_size=4)                               # (batch, 128, samples / 320)
-        a = a.reshape(a.shape[0], -1, 32, a.shape[-1]).transpose(2, 3)    # (batch, 4, samples / 320, 32)
-        return self.pre_block4(a, pool_size=(2, 1), pool_type="avg")      # (batch, 64, samples / 640, 32)
+        a = self.pre_block1(a, pool_size=4)  # (batch, 64, samples / 20)
+        a = self.pre_block2(a, pool_size=4)  # (batch, 128, samples / 80)
+        a = self.pre_block3(a, pool_size=4)  # (batch, 128, samples / 320)
+        a = a.reshape(a.shape[0], -1, 32, a.shape[-1]).transpose(2, 3)  # (batch, 4, samples / 320, 32)
+        return self.pre_block4(a, pool_size=(2, 1), pool_type="avg")  # (batch, 64, samples / 640, 32)
 
     def forward_features(self, waveform: torch.Tensor, mixup_lambda=None) -> torch.Tensor:
         a = self.wavegram(self.pad_short(waveform))  # (batch, 64, Tw, 32)
-        x = self.logmel(waveform, mixup_lambda)    # (batch, 1, frames, mel); mixed in training
+        x = self.logmel(waveform, mixup_lambda)  # (batch, 1, frames, mel); mixed in training
         if self.training and mixup_lambda is not None:
             a = do_mixup(a, mixup_lambda)
         x = self.conv_block1(x, pool_size=(2, 2), pool_type="avg")  # (batch, 64, frames / 2, 32)
-        x = torch.cat((x, _match_time(a, x.shape[2])), dim=1)      # (batch, 128, frames / 2, 32)
+        x = torch.cat((x, _match_time(a, x.shape[2])), dim=1)  # (batch, 128, frames / 2, 32)
         x = F.dropout(x, p=0.2, training=self.training)
-        x = run_cnn14_blocks(self, x, start=2)     # (batch, 2048, frames / 32, 2)
-        return torch.mean(x, dim=3)                # mean over mel: (batch, 2048, frames / 32)
+        x = run_cnn14_blocks(self, x, start=2)  # (batch, 2048, frames / 32, 2)
+        return torch.mean(x, dim=3)  # mean over mel: (batch, 2048, frames / 32)
 
 
 def _match_time(a: torch.Tensor, frames: int) -> torch.Tensor:

@@ -2,11 +2,20 @@
 
 The command-line stages that drive these live in the top-level `train` package (`python -m train`).
 """
+
 from .config import FitConfig
 from .dataset import PackedDataset
 from .loop import fit
 from .packfile import PackError, PackWriter, inspect_pack
 from .sampler import BalancedSampler, ShuffleSampler
 
-__all__ = ["BalancedSampler", "FitConfig", "PackError", "PackWriter", "PackedDataset", "ShuffleSampler", "fit",
-           "inspect_pack"]
+__all__ = [
+    "BalancedSampler",
+    "FitConfig",
+    "PackError",
+    "PackWriter",
+    "PackedDataset",
+    "ShuffleSampler",
+    "fit",
+    "inspect_pack",
+]

@@ -3,6 +3,7 @@
 Defaults are PANNs' (Kong et al. 2020): batch 32, Adam at 1e-3, balanced sampling, mixup with
 alpha 1.0 (SpecAugment is part of every model's training-mode forward pass).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,11 @@ class FitConfig:
     train: str = _help("packed training file (HDF5, from `python -m train pack`)")
     eval: str | None = _help("packed evaluation file; without one the run is not evaluated", default=None)
     arch: str = _help("registered model architecture", default="Cnn14")
-    init_from: str | None = _help("start from this general checkpoint (a released name, .pth path, owner/repo or "
-                                  "hf://owner/repo/file), its head cut to the trained label set: fine-tuning",
-                                  default=None)
+    init_from: str | None = _help(
+        "start from this general checkpoint (a released name, .pth path, owner/repo or "
+        "hf://owner/repo/file), its head cut to the trained label set: fine-tuning",
+        default=None,
+    )
     run_id: str | None = _help("name of the run (default: <arch>-<date>-<time>); needed with --resume", default=None)
     runs_dir: str = _help("checkpoints and config go to RUNS_DIR/RUN_ID", default="runs")
     results: str | None = _help("results root the dashboard reads (an empty string writes none)", default="results")
@@ -63,5 +66,8 @@ class FitConfig:
     SAME_ON_RESUME = ("train", "arch", "batch_size", "lr", "balanced", "mixup_alpha", "data_fraction", "seed")
 
     def resume_conflicts(self, saved: dict) -> list:
-        return [f"{k}: saved {saved.get(k)!r}, now {getattr(self, k)!r}"
-                for k in self.SAME_ON_RESUME if saved.get(k) != getattr(self, k)]
+        return [
+            f"{k}: saved {saved.get(k)!r}, now {getattr(self, k)!r}"
+            for k in self.SAME_ON_RESUME
+            if saved.get(k) != getattr(self, k)
+        ]

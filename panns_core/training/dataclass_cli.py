@@ -3,6 +3,7 @@
 Each field becomes `--field-name` with the field's type, default and `metadata["help"]`;
 booleans get `--flag/--no-flag`; fields without a default are required options.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,11 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser, config_cls) -> None:
         if has_default and default is not None:
             help_text += f" (default: {default})"
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=help_text)
+            parser.add_argument(
+                flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text
+            )
         else:
-            parser.add_argument(flag, dest=f.name, type=kind, default=default, required=not has_default,
-                                metavar=f.name.upper(), help=help_text)
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                type=kind,
+                default=default,
+                required=not has_default,
+                metavar=f.name.upper(),
+                help=help_text,
+            )
 
 
 def from_namespace(config_cls, namespace: argparse.Namespace):

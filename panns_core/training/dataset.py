@@ -6,6 +6,7 @@ handle is created on first use inside the process that reads, and is never pickl
 opens the file once and keeps it. The targets (a few MB of booleans) are read up front because
 the balanced sampler needs them all before any clip is loaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,9 +44,11 @@ class PackedDataset(Dataset):
             wave = self._handle()["waveform"][index]
         except OSError as exc:  # a file truncated after it was opened fails only when the lost rows are read
             raise PackError(f"{self.info.path}: cannot read clip {index} ({exc}); the file is damaged") from None
-        return {"waveform": torch.from_numpy(wave.astype(np.float32) / INT16_SCALE),
-                "target": torch.from_numpy(self.targets[index].astype(np.float32)),
-                "index": index}
+        return {
+            "waveform": torch.from_numpy(wave.astype(np.float32) / INT16_SCALE),
+            "target": torch.from_numpy(self.targets[index].astype(np.float32)),
+            "index": index,
+        }
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -4,6 +4,7 @@ A general AudioSet checkpoint and an animal model are compared on the same clips
 classes: the model's outputs are *viewed* on the data's classes (`labels.view`, the same view the
 Tagger uses), never the other way round, so the score is always about the data's label set.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,14 +23,22 @@ def view_columns(model_labels: LabelSet, data_labels: LabelSet) -> list:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, dataset, columns: list, batch_size: int = 32, device="cpu",
-            amp: bool = False, num_workers: int = 0) -> tuple:
+def predict(
+    model: torch.nn.Module,
+    dataset,
+    columns: list,
+    batch_size: int = 32,
+    device="cpu",
+    amp: bool = False,
+    num_workers: int = 0,
+) -> tuple:
     """(target, output) as numpy arrays over the data's classes, in dataset order."""
     device = torch.device(device)
     was_training = model.training
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
-                        pin_memory=device.type == "cuda")
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=device.type == "cuda"
+    )
     targets, outputs = [], []
     index = torch.tensor(columns, device=device)
     try:

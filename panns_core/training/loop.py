@@ -10,6 +10,7 @@ and the config. Everything else random is derived from (seed, rank, iteration) a
 (mixup weights, and torch's generator that drives dropout and SpecAugment), so a run killed and
 resumed sees the same batches and the same augmentation as one that never stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,9 @@ def start_from_general(model, source: str, labels: LabelSet) -> None:
     try:
         general.reset_head(labels, current=loaded.labels)
     except ConfigError as e:
-        raise CheckpointError(f"cannot start a {labels.name} model ({len(labels)} classes) "
-                              f"from {source}: {e}") from None
+        raise CheckpointError(
+            f"cannot start a {labels.name} model ({len(labels)} classes) from {source}: {e}"
+        ) from None
     check_state_dict(model, general.state_dict(), source)
     model.load_state_dict(general.state_dict())
 
@@ -97,12 +99,19 @@ def fit(cfg: FitConfig) -> dict:
     if cfg.balanced:
         sampler = BalancedSampler(targets, clips_per_step, cfg.seed, rank, world_size)
         if master and sampler.missing_classes:
-            print(f"{len(sampler.missing_classes)} classes have no training clip and are never sampled: "
-                  + ", ".join(labels.names[k] for k in sampler.missing_classes[:10]))
+            print(
+                f"{len(sampler.missing_classes)} classes have no training clip and are never sampled: "
+                + ", ".join(labels.names[k] for k in sampler.missing_classes[:10])
+            )
     else:
         sampler = ShuffleSampler(len(clips), clips_per_step, cfg.seed, rank, world_size)
-    loader = DataLoader(Subset(train_set, clips.tolist()), batch_sampler=sampler, num_workers=cfg.num_workers,
-                        pin_memory=device.type == "cuda", persistent_workers=cfg.num_workers > 0)
+    loader = DataLoader(
+        Subset(train_set, clips.tolist()),
+        batch_sampler=sampler,
+        num_workers=cfg.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=cfg.num_workers > 0,
+    )
     eval_set = PackedDataset(cfg.eval) if cfg.eval and master else None
     eval_labels = get_label_set(eval_set.info.label_set) if eval_set else labels
     train_counts = dict(zip(labels.mids, targets.sum(axis=0).tolist()))
@@ -113,8 +122,9 @@ def fit(cfg: FitConfig) -> dict:
     if cfg.init_from and not cfg.resume:
         start_from_general(model, cfg.init_from, labels)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8,
-                                 weight_decay=0.0, amsgrad=True)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=True
+    )
     bf16 = use_amp and torch.cuda.is_bf16_supported()
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and not bf16)  # bf16 needs no loss scaling
 
@@ -140,10 +150,20 @@ def fit(cfg: FitConfig) -> dict:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if ddp else model
-    settings = {"batch_size": cfg.batch_size, "balanced": cfg.balanced, "mixup": cfg.mixup_alpha > 0,
-                "mixup_alpha": cfg.mixup_alpha, "spec_augment": True, "data_fraction": cfg.data_fraction,
-                "lr": cfg.lr, "optimizer": "Adam (amsgrad)", "seed": cfg.seed, "init_from": cfg.init_from,
-                "processes": world_size, "amp": use_amp}
+    settings = {
+        "batch_size": cfg.batch_size,
+        "balanced": cfg.balanced,
+        "mixup": cfg.mixup_alpha > 0,
+        "mixup_alpha": cfg.mixup_alpha,
+        "spec_augment": True,
+        "data_fraction": cfg.data_fraction,
+        "lr": cfg.lr,
+        "optimizer": "Adam (amsgrad)",
+        "seed": cfg.seed,
+        "init_from": cfg.init_from,
+        "processes": world_size,
+        "amp": use_amp,
+    }
     hardware = reporting.hardware(device, world_size, use_amp)
 
     # ---- the loop ----
@@ -152,31 +172,57 @@ def fit(cfg: FitConfig) -> dict:
     losses, tick = [], time.time()
     last_scores = None
     while True:
-        if master and (iteration % cfg.eval_every == 0 or iteration == cfg.max_iterations) \
-                and iteration != evaluated_at:
+        if (
+            master
+            and (iteration % cfg.eval_every == 0 or iteration == cfg.max_iterations)
+            and iteration != evaluated_at
+        ):
             loss = float(np.mean(losses)) if losses else None
             losses = []
             if eval_set is not None:
                 # Scored in fp32 even when training uses AMP: these figures go to results/ as measured.
-                last_scores = evaluate(model, eval_set, labels, eval_labels, batch_size=cfg.eval_batch_size,
-                                       device=device, amp=False)
+                last_scores = evaluate(
+                    model, eval_set, labels, eval_labels, batch_size=cfg.eval_batch_size, device=device, amp=False
+                )
                 history["curve"].append(reporting.curve_row(last_scores, iteration, loss))
                 history["classwise"] += reporting.classwise_rows(
-                    last_scores, eval_labels, iteration, [train_counts.get(m, 0) for m in eval_labels.mids])
-                print(f"iter {iteration}: eval mAP {last_scores.mAP:.4f}, mean AUC {last_scores.mean_auc:.4f}"
-                      + (f", train loss {loss:.4f}" if loss is not None else ""))
-            save_checkpoint(checkpoint_path, model, label_set=labels.name, config={"fit": cfg.to_dict()},
-                            optimizer=optimizer.state_dict(), sampler=sampler.state_after(iteration),
-                            scaler=scaler.state_dict(), iteration=iteration, history=history)
+                    last_scores, eval_labels, iteration, [train_counts.get(m, 0) for m in eval_labels.mids]
+                )
+                print(
+                    f"iter {iteration}: eval mAP {last_scores.mAP:.4f}, mean AUC {last_scores.mean_auc:.4f}"
+                    + (f", train loss {loss:.4f}" if loss is not None else "")
+                )
+            save_checkpoint(
+                checkpoint_path,
+                model,
+                label_set=labels.name,
+                config={"fit": cfg.to_dict()},
+                optimizer=optimizer.state_dict(),
+                sampler=sampler.state_after(iteration),
+                scaler=scaler.state_dict(),
+                iteration=iteration,
+                history=history,
+            )
             if cfg.results and eval_set is not None:
-                reporting.write(cfg.results, run_id=run_id, kind="fit", model=cfg.arch, trained_on=labels.name,
-                                labels=eval_labels,
-                                data={"train": cfg.train, "train_clips": len(clips), "eval": cfg.eval,
-                                      "eval_clips": len(eval_set)},
-                                checkpoint=str(checkpoint_path), iterations=iteration, settings=settings,
-                                scores=last_scores, classwise=history["classwise"], curve=history["curve"],
-                                hardware_text=hardware, notes=cfg.notes,
-                                display_name=f"{cfg.arch} trained on {labels.name} clips", eval_pack=eval_set)
+                reporting.write(
+                    cfg.results,
+                    run_id=run_id,
+                    kind="fit",
+                    model=cfg.arch,
+                    trained_on=labels.name,
+                    labels=eval_labels,
+                    data={"train": cfg.train, "train_clips": len(clips), "eval": cfg.eval, "eval_clips": len(eval_set)},
+                    checkpoint=str(checkpoint_path),
+                    iterations=iteration,
+                    settings=settings,
+                    scores=last_scores,
+                    classwise=history["classwise"],
+                    curve=history["curve"],
+                    hardware_text=hardware,
+                    notes=cfg.notes,
+                    display_name=f"{cfg.arch} trained on {labels.name} clips",
+                    eval_pack=eval_set,
+                )
             evaluated_at = iteration
             tick = time.time()  # the step timing below leaves evaluation out
         if ddp:
@@ -186,9 +232,9 @@ def fit(cfg: FitConfig) -> dict:
 
         batch = next(batches)
         x = batch["waveform"].to(device, non_blocking=True)  # (clips, samples)
-        y = batch["target"].to(device, non_blocking=True)    # (clips, classes)
+        y = batch["target"].to(device, non_blocking=True)  # (clips, classes)
         rng = step_rng(cfg.seed, rank, iteration)
-        torch.manual_seed(int(rng.integers(2**62)))            # dropout and SpecAugment masks
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout and SpecAugment masks
         lam = mixup_lambdas(len(x), cfg.mixup_alpha, rng).to(device) if cfg.mixup_alpha > 0 else None
         with autocast(device, use_amp):
             out = net(x, mixup_lambda=lam)["clipwise_output"]  # (batch, classes)
@@ -211,5 +257,10 @@ def fit(cfg: FitConfig) -> dict:
     if ddp:
         dist.destroy_process_group()
     results_dir = Path(cfg.results) / run_id if cfg.results and eval_set is not None else None
-    return {"run_id": run_id, "iteration": iteration, "checkpoint": checkpoint_path, "results": results_dir,
-            "curve": history["curve"]}
+    return {
+        "run_id": run_id,
+        "iteration": iteration,
+        "checkpoint": checkpoint_path,
+        "results": results_dir,
+        "curve": history["curve"],
+    }

@@ -5,6 +5,7 @@ The loader delivers 2B clips; pair i is clips 2i and 2i+1 with weights lam and 1
 returns B outputs). The targets must be mixed with the very same weights and the very same
 function, `mix` (the front end's `do_mixup`, with its inputs checked).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ Packing tens of thousands of clips takes hours; a killed pack must resume rather
 and must never leave a file that trains on zeros or half-written rows. So rows past `count`
 are discarded on resume, and a reader refuses a file whose `complete` flag is False.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ def open_pack(path, mode="r") -> h5py.File:
     try:
         return h5py.File(path, mode)
     except OSError as exc:
-        raise PackError(f"{path}: not a readable HDF5 file, probably truncated or corrupt ({exc}); "
-                        "delete it and pack again") from None
+        raise PackError(
+            f"{path}: not a readable HDF5 file, probably truncated or corrupt ({exc}); delete it and pack again"
+        ) from None
 
 
 def inspect_pack(path) -> PackInfo:
@@ -83,15 +85,22 @@ def _check(f: h5py.File, path: Path) -> PackInfo:
     if not f.attrs.get("complete", True):
         raise PackError(f"{path}: packing did not finish (run the pack command again to resume it)")
     if not len(names) == len(wave) == len(target):
-        raise PackError(f"{path}: audio_name, waveform and target disagree in length "
-                        f"({len(names)}, {len(wave)}, {len(target)})")
+        raise PackError(
+            f"{path}: audio_name, waveform and target disagree in length ({len(names)}, {len(wave)}, {len(target)})"
+        )
     mids = json.loads(f.attrs["mids"]) if "mids" in f.attrs else None
     label_set = f.attrs.get("label_set") or _known_set_name(target.shape[1])
     if mids is not None and len(mids) != target.shape[1]:
         raise PackError(f"{path}: {len(mids)} class ids for {target.shape[1]} target columns")
-    return PackInfo(path=path, clips=len(wave), classes=target.shape[1], clip_samples=wave.shape[1],
-                    sample_rate=int(f.attrs.get("sample_rate", AudioConfig.sample_rate)), label_set=label_set,
-                    mids=mids)
+    return PackInfo(
+        path=path,
+        clips=len(wave),
+        classes=target.shape[1],
+        clip_samples=wave.shape[1],
+        sample_rate=int(f.attrs.get("sample_rate", AudioConfig.sample_rate)),
+        label_set=label_set,
+        mids=mids,
+    )
 
 
 class PackWriter:
@@ -101,8 +110,9 @@ class PackWriter:
     (or a kill) leaves it resumable. Rows are only counted once they are flushed with the count.
     """
 
-    def __init__(self, path, label_set: str, mids: list, sample_rate: int = AudioConfig.sample_rate,
-                 flush_every: int = 32):
+    def __init__(
+        self, path, label_set: str, mids: list, sample_rate: int = AudioConfig.sample_rate, flush_every: int = 32
+    ):
         self.path = Path(path)
         self.flush_every = flush_every
         self.clip_samples = sample_rate * CLIP_SECONDS
@@ -118,11 +128,23 @@ class PackWriter:
     def _create(self, label_set, mids, sample_rate):
         f = self.f
         f.create_dataset("audio_name", (0,), maxshape=(None,), dtype=h5py.string_dtype("utf-8"))  # read as bytes
-        f.create_dataset("waveform", (0, self.clip_samples), maxshape=(None, self.clip_samples), dtype=np.int16,
-                         chunks=(1, self.clip_samples))
+        f.create_dataset(
+            "waveform",
+            (0, self.clip_samples),
+            maxshape=(None, self.clip_samples),
+            dtype=np.int16,
+            chunks=(1, self.clip_samples),
+        )
         f.create_dataset("target", (0, len(mids)), maxshape=(None, len(mids)), dtype=bool)
-        f.attrs.update({"label_set": label_set, "mids": json.dumps(list(mids)), "sample_rate": sample_rate,
-                        "count": 0, "complete": False})
+        f.attrs.update(
+            {
+                "label_set": label_set,
+                "mids": json.dumps(list(mids)),
+                "sample_rate": sample_rate,
+                "count": 0,
+                "complete": False,
+            }
+        )
         self.count = 0
 
     def _reopen(self, label_set, mids, sample_rate):
@@ -130,8 +152,11 @@ class PackWriter:
         if "count" not in f.attrs:
             f.close()
             raise PackError(f"{self.path}: exists and was not written by this packer; choose another output")
-        if f.attrs["label_set"] != label_set or json.loads(f.attrs["mids"]) != list(mids) \
-                or f.attrs["sample_rate"] != sample_rate:
+        if (
+            f.attrs["label_set"] != label_set
+            or json.loads(f.attrs["mids"]) != list(mids)
+            or f.attrs["sample_rate"] != sample_rate
+        ):
             f.close()
             raise PackError(f"{self.path}: exists with another label set or sample rate; choose another output")
         self.count = int(f.attrs["count"])

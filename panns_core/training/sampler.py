@@ -15,6 +15,7 @@ Under DDP every rank builds the same sampler (same seed) and keeps its own slice
 batch (`rank`, `world_size`), so ranks never see the same clip in a step and need not talk. The
 slices are contiguous, so mixup pairs (clips 2i, 2i+1) never straddle two ranks.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -87,12 +88,18 @@ class _ResumableBatches:
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
             share = self.batch_size // self.world_size
-            yield batch[self.rank * share:(self.rank + 1) * share]
+            yield batch[self.rank * share : (self.rank + 1) * share]
 
     def state_dict(self) -> dict:
         """The state now: plain ints and lists, so it loads with torch.load(weights_only=True)."""
-        return {"kind": self.kind, "seed": self.seed, "batch_size": self.batch_size, "batches": self.batches,
-                "rng": self.rng.bit_generator.state, **self._cycles_state()}
+        return {
+            "kind": self.kind,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "batches": self.batches,
+            "rng": self.rng.bit_generator.state,
+            **self._cycles_state(),
+        }
 
     def state_after(self, batches: int) -> dict:
         """The state once `batches` batches had been drawn (the current one, or a recent one)."""
@@ -137,8 +144,7 @@ class BalancedSampler(_ResumableBatches):
         return self._clip_cycles[self._class_cycle.next(self.rng)].next(self.rng)
 
     def _cycles_state(self) -> dict:
-        return {"classes": self._class_cycle.state(),
-                "clips": [[k, *c.state()] for k, c in self._clip_cycles.items()]}
+        return {"classes": self._class_cycle.state(), "clips": [[k, *c.state()] for k, c in self._clip_cycles.items()]}
 
     def _restore_cycles(self, state: dict) -> None:
         self._class_cycle.restore(state["classes"])

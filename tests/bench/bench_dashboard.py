@@ -7,6 +7,7 @@ cold) measures: importing the app's modules, load_results alone, and the whole f
 of the overview page (load + shape + render), plus each other page's first rerun. Prints the
 figures of this run only; nothing is asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,9 +60,11 @@ def main() -> int:
         t0 = time.perf_counter()
         write_synthetic_results(tmp, n_runs=args.runs, n_evals=args.evals, every=50, class_stats=True)
         size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
-        print(f"synthetic results: {args.runs} runs x 65 classes x {args.evals} evaluations "
-              f"= {args.runs * 65 * args.evals:,} class-wise rows, {size / 1e6:.1f} MB, written in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"synthetic results: {args.runs} runs x 65 classes x {args.evals} evaluations "
+            f"= {args.runs * 65 * args.evals:,} class-wise rows, {size / 1e6:.1f} MB, written in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         code = CHILD.format(repo=str(REPO), root=tmp, app=str(REPO / "dashboard" / "app.py"))
         results = []
         for _ in range(args.repeats):
@@ -69,9 +72,11 @@ def main() -> int:
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     med = lambda key: statistics.median(r[key] for r in results)  # noqa: E731
     print(f"fresh processes: {args.repeats}; medians (min-max) in seconds")
-    for key, what in (("imports", "import app modules (once per server; includes torch via panns_core)"),
-                      ("load_alone", "load_results alone (read + validate + shape)"),
-                      ("first_render", "FIRST RENDER: AppTest run of the overview, cold cache")):
+    for key, what in (
+        ("imports", "import app modules (once per server; includes torch via panns_core)"),
+        ("load_alone", "load_results alone (read + validate + shape)"),
+        ("first_render", "FIRST RENDER: AppTest run of the overview, cold cache"),
+    ):
         values = [r[key] for r in results]
         print(f"  {what:<72} {med(key):6.3f} ({min(values):.3f}-{max(values):.3f})")
     for page in results[0]["pages"]:

@@ -22,6 +22,7 @@ deployer's hand-placed files), the app started with its defaults, then one compa
 alike), each step the app adds to a labels-only answer, and for reference the matplotlib figure
 rendered to PNG that drew the spectrogram before.
 """
+
 import argparse
 import statistics
 import sys
@@ -111,7 +112,8 @@ def stages(arch: str, repeats: int) -> None:
             "spectrogram figure + PNG (before)": lambda: old_spectrogram(log_mel),
             "scores CSV": lambda: write_scores_csv(result, Path(tmp), "clip"),
             "whole analyse_wave (labels only)": lambda: analyse_wave(
-                wave, "clip", tagger, out_dir=Path(tmp), timeline_window=10.0, timeline_hop_seconds=10.0),
+                wave, "clip", tagger, out_dir=Path(tmp), timeline_window=10.0, timeline_hop_seconds=10.0
+            ),
         }
         costs = {name: median_ms(fn, repeats) for name, fn in steps.items()}
     forward = costs["forward (labels pass)"]
@@ -124,8 +126,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="Cnn14")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--labels-pass-only", action="store_true",
-                        help="no separate timeline pass (timeline windows = the labels' 10-s window)")
+    parser.add_argument(
+        "--labels-pass-only",
+        action="store_true",
+        help="no separate timeline pass (timeline windows = the labels' 10-s window)",
+    )
     parser.add_argument("--compare", action="store_true", help="measure the peak memory of a three-model compare")
     parser.add_argument("--stages", action="store_true", help="time each step of a labels-only answer in-process")
     args = parser.parse_args()
@@ -166,10 +171,18 @@ def main():
 
     app_ms, bare_ms = statistics.median(app) * 1000, statistics.median(bare) * 1000
     timeline = "labels pass only" if args.labels_pass_only else "with the timeline pass"
-    print(f"{args.arch} on CPU ({torch.get_num_threads()} threads), clip {CLIP.name} (10 s), "
-          f"{args.repeats} turns, {timeline}, medians:")
-    print(f"  request to answer (gradio_client): {app_ms:8.0f} ms   (min {min(app) * 1000:.0f}, max {max(app) * 1000:.0f})")
-    print(f"  bare model forward:                {bare_ms:8.0f} ms   (min {min(bare) * 1000:.0f}, max {max(bare) * 1000:.0f})")
+    print(
+        f"{args.arch} on CPU ({torch.get_num_threads()} threads), clip {CLIP.name} (10 s), "
+        f"{args.repeats} turns, {timeline}, medians:"
+    )
+    print(
+        f"  request to answer (gradio_client): {app_ms:8.0f} ms   "
+        f"(min {min(app) * 1000:.0f}, max {max(app) * 1000:.0f})"
+    )
+    print(
+        f"  bare model forward:                {bare_ms:8.0f} ms   "
+        f"(min {min(bare) * 1000:.0f}, max {max(bare) * 1000:.0f})"
+    )
     print(f"  app overhead:                      {app_ms - bare_ms:8.0f} ms   ({app_ms / bare_ms:.2f}x the forward)")
     print(f"  server peak RSS:                   {peak:8.0f} MB")
 

@@ -11,6 +11,7 @@ by the code at git revision --before
 code: seconds until the AudioError, and peak resident memory above the process's idle level just before
 the call (VmHWM after minus VmRSS before, from /proc). Target (issue 13): under 2 s and under 300 MB.
 """
+
 import argparse
 import io
 import json
@@ -92,20 +93,24 @@ def void_duration(webm: bytes) -> bytes:
     size = webm[at + 2] & 0x7F  # a one-byte EBML size: 4 or 8 for a float
     assert size in (4, 8), "no Duration element found"
     void = b"\xec" + bytes([0x80 | (size + 1)]) + bytes(size + 1)  # ID, size, zeros: 3 + size bytes like the original
-    return webm[:at] + void + webm[at + 3 + size:]
+    return webm[:at] + void + webm[at + 3 + size :]
 
 
 def extract(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", revision, "panns_core"], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "panns_core"], check=True, capture_output=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     return into
 
 
 def measure(code_root: Path, path: Path, warmup: Path, limit: float) -> dict:
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(code_root), str(path), str(warmup), str(limit)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(code_root), str(path), str(warmup), str(limit)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode:
         return {"seconds": float("nan"), "peak_mb": float("nan"), "outcome": proc.stderr.strip().splitlines()[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -128,15 +133,20 @@ def main():
             size = paths[name].stat().st_size / 1e6
             for label, root in codes.items():
                 r = results[name, label] = measure(root, paths[name], paths["warmup"], args.limit)
-                print(f"{name:16s} {size:6.1f}  {label:22s} {r['seconds']:8.2f} {r['peak_mb']:8.0f}  "
-                      f"{r['outcome'][:110]}", flush=True)
+                print(
+                    f"{name:16s} {size:6.1f}  {label:22s} {r['seconds']:8.2f} {r['peak_mb']:8.0f}  "
+                    f"{r['outcome'][:110]}",
+                    flush=True,
+                )
         if not args.skip_before:
             print("\nratios before/after (time, peak memory):")
             before, after = list(codes)
             for name in [*RECORDINGS, NO_LENGTH]:
                 b, a = results[name, before], results[name, after]
-                print(f"  {name:16s} {b['seconds'] / a['seconds']:7.0f}x faster, "
-                      f"{b['peak_mb'] / max(a['peak_mb'], 1):7.0f}x less memory")
+                print(
+                    f"  {name:16s} {b['seconds'] / a['seconds']:7.0f}x faster, "
+                    f"{b['peak_mb'] / max(a['peak_mb'], 1):7.0f}x less memory"
+                )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ The ONNX graphs are exported into a temporary PANNS_CACHE_DIR first (export time
 panns_inference downloads a label file at import unless $HOME/panns_data/class_labels_indices.csv
 exists, so HOME points at a temporary folder holding one written from our own package data.
 """
+
 import argparse
 import csv
 import os
@@ -38,6 +39,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import write_official_checkpoint  # noqa: E402
+
 from panns_core import Tagger  # noqa: E402
 from panns_core.checkpoints import read_checkpoint  # noqa: E402
 from panns_core.labels import AUDIOSET  # noqa: E402
@@ -94,9 +96,26 @@ def backends(checkpoint: Path):
 
 def cli_rtf(long: Path, checkpoint: Path, backend: str, tmp: Path) -> tuple:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "panns_core", "tag", str(long), "--model", str(checkpoint), "--labels",
-                    "audioset", "--backend", backend, "--csv", str(tmp / f"long-{backend}.csv"), "--quiet"],
-                   check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "panns_core",
+            "tag",
+            str(long),
+            "--model",
+            str(checkpoint),
+            "--labels",
+            "audioset",
+            "--backend",
+            backend,
+            "--csv",
+            str(tmp / f"long-{backend}.csv"),
+            "--quiet",
+        ],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     return time.perf_counter() - t
 
 
@@ -105,15 +124,20 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkpoint", type=Path, default=None, help="a real Cnn14 checkpoint (default: random)")
-    parser.add_argument("--bf16", action="store_true",
-                        help="also time bf16 and run part 2 (slow on CPUs without native bf16, e.g. no AVX-512)")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also time bf16 and run part 2 (slow on CPUs without native bf16, e.g. no AVX-512)",
+    )
     args = parser.parse_args()
     import onnxruntime
 
     from panns_core.onnx_backend import default_threads
 
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; onnxruntime {onnxruntime.__version__}, "
-          f"intra-op threads {default_threads()}; {os.cpu_count()} CPUs")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}; onnxruntime {onnxruntime.__version__}, "
+        f"intra-op threads {default_threads()}; {os.cpu_count()} CPUs"
+    )
     tmp = Path(tempfile.mkdtemp())
     os.environ["PANNS_CACHE_DIR"] = str(tmp / "cache")
     torch.manual_seed(0)
@@ -133,8 +157,10 @@ def main():
     clips = ten_second_clips(8)
 
     print(f"\n1. Cnn14, 10-s clips, seconds per batch (best of {args.repeats}, interleaved)")
-    print(f"{'batch':>5} {'panns_inf':>9} {'torch32':>8} {'bf16':>7} {'onnx':>7} {'torch/ref':>9} {'bf16/ref':>8} "
-          f"{'onnx/ref':>8} {'onnx/torch':>10} {'max|onnx-torch|':>16} {'max|torch-ref|':>15}")
+    print(
+        f"{'batch':>5} {'panns_inf':>9} {'torch32':>8} {'bf16':>7} {'onnx':>7} {'torch/ref':>9} {'bf16/ref':>8} "
+        f"{'onnx/ref':>8} {'onnx/torch':>10} {'max|onnx-torch|':>16} {'max|torch-ref|':>15}"
+    )
     for batch in (1, 8):
         x = clips[:batch]
         contenders = (("torch", ours), ("onnx", ours_onnx)) + ((("bf16", ours_bf16),) if args.bf16 else ())
@@ -144,9 +170,11 @@ def main():
         t, out = interleaved(fns, args.repeats)
         r, t16 = t.get("ref", float("nan")), t.get("bf16", float("nan"))
         ref_diff = float(np.abs(np.stack([s.scores for s in out["torch"]]) - out["ref"]).max()) if ref else float("nan")
-        print(f"{batch:>5} {r:>9.3f} {t['torch']:>8.3f} {t16:>7.3f} {t['onnx']:>7.3f} {t['torch'] / r:>9.2f} "
-              f"{t16 / r:>8.2f} {t['onnx'] / r:>8.2f} {t['onnx'] / t['torch']:>10.2f} "
-              f"{score_diff(out['onnx'], out['torch']):>16.1e} {ref_diff:>15.1e}")
+        print(
+            f"{batch:>5} {r:>9.3f} {t['torch']:>8.3f} {t16:>7.3f} {t['onnx']:>7.3f} {t['torch'] / r:>9.2f} "
+            f"{t16 / r:>8.2f} {t['onnx'] / r:>8.2f} {t['onnx'] / t['torch']:>10.2f} "
+            f"{score_diff(out['onnx'], out['torch']):>16.1e} {ref_diff:>15.1e}"
+        )
 
     if args.bf16:
         print("\n2. bf16 vs fp32 top-5 classes on every shared clip")
@@ -160,23 +188,34 @@ def main():
         print(f"   identical top-5 set: {same_set}/{len(paths)}; identical order: {same_order}/{len(paths)}")
 
     print(f"\n3. other architectures, 10-s clips: seconds per batch, ONNX / PyTorch fp32 (best of {args.repeats})")
-    print(f"{'architecture':>24} {'export s':>8} {'torch b1':>8} {'onnx b1':>7} {'ratio':>6} {'torch b8':>8} "
-          f"{'onnx b8':>7} {'ratio':>6} {'max|diff|':>10}")
+    print(
+        f"{'architecture':>24} {'export s':>8} {'torch b1':>8} {'onnx b1':>7} {'ratio':>6} {'torch b8':>8} "
+        f"{'onnx b8':>7} {'ratio':>6} {'max|diff|':>10}"
+    )
     for arch in ("ResNet38", "Wavegram_Logmel_Cnn14", "MobileNetV1", "Cnn14_DecisionLevelMax"):
         path = write_official_checkpoint(tmp / f"{arch}.pth", arch)
         torch_tagger, onnx_tagger, export_s = backends(path)
         row, diff = [], 0.0
         for batch in (1, 8):
             x = list(clips[:batch])
-            t, out = interleaved({name: (lambda t=t, x=x: t.predict_batch(x, 32000))
-                                  for name, t in (("torch", torch_tagger), ("onnx", onnx_tagger))}, args.repeats)
+            t, out = interleaved(
+                {
+                    name: (lambda t=t, x=x: t.predict_batch(x, 32000))
+                    for name, t in (("torch", torch_tagger), ("onnx", onnx_tagger))
+                },
+                args.repeats,
+            )
             row += [t["torch"], t["onnx"], t["onnx"] / t["torch"]]
             diff = max(diff, score_diff(out["onnx"], out["torch"]))
-        print(f"{arch:>24} {export_s:>8.1f} {row[0]:>8.3f} {row[1]:>7.3f} {row[2]:>6.2f} {row[3]:>8.3f} "
-              f"{row[4]:>7.3f} {row[5]:>6.2f} {diff:>10.1e}")
+        print(
+            f"{arch:>24} {export_s:>8.1f} {row[0]:>8.3f} {row[1]:>7.3f} {row[2]:>6.2f} {row[3]:>8.3f} "
+            f"{row[4]:>7.3f} {row[5]:>6.2f} {diff:>10.1e}"
+        )
 
-    print(f"\n4. `python -m panns_core tag` on a {args.minutes:g}-minute recording, Cnn14, whole command "
-          "(wall time / audio time)")
+    print(
+        f"\n4. `python -m panns_core tag` on a {args.minutes:g}-minute recording, Cnn14, whole command "
+        "(wall time / audio time)"
+    )
     long = tmp / "long.wav"
     rng = np.random.RandomState(0)
     with sf.SoundFile(long, "w", samplerate=32000, channels=1, subtype="PCM_16") as f:
@@ -185,8 +224,10 @@ def main():
     seconds = int(args.minutes) * 60
     for backend in ("onnx", "torch"):
         took = cli_rtf(long, checkpoint, backend, tmp)
-        print(f"   --backend {backend}: {took:.1f} s for {seconds / 60:.0f} min -> RTF {took / seconds:.4f} "
-              f"({seconds / took:.0f}x real time)")
+        print(
+            f"   --backend {backend}: {took:.1f} s for {seconds / 60:.0f} min -> RTF {took / seconds:.4f} "
+            f"({seconds / took:.0f}x real time)"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
    SpecAugment, Adam, clip-level BCE: the loop's own step). On a GPU, also with AMP (bf16/fp16).
 The pack is built from the real clips in ../shared/audio/animal_clips, repeated to the size asked.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,15 +42,20 @@ class ReopeningDataset(PackedDataset):
     def __getitem__(self, index):
         with open_pack(self.info.path) as f:
             wave = f["waveform"][index]
-        return {"waveform": torch.from_numpy(wave.astype(np.float32) / INT16_SCALE),
-                "target": torch.from_numpy(self.targets[index].astype(np.float32)), "index": index}
+        return {
+            "waveform": torch.from_numpy(wave.astype(np.float32) / INT16_SCALE),
+            "target": torch.from_numpy(self.targets[index].astype(np.float32)),
+            "index": index,
+        }
 
 
 def build_pack(path: Path, clips: int) -> None:
     root = SHARED / "audio" / "animal_clips"
     table = pd.read_csv(root / "manifest.csv")
-    sources = [(load_audio(root / f, 32000), ANIMAL.index_of(m)) for f, m in
-               zip(table["file"][:40], table["audioset_mid_guess"][:40])]
+    sources = [
+        (load_audio(root / f, 32000), ANIMAL.index_of(m))
+        for f, m in zip(table["file"][:40], table["audioset_mid_guess"][:40])
+    ]
     with PackWriter(path, "animal", list(ANIMAL.mids)) as writer:
         for i in range(clips):
             wave, k = sources[i % len(sources)]
@@ -104,8 +110,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.h5"
         build_pack(path, clips)
-        print(f"pack: {clips} clips of 10 s, {path.stat().st_size / 2**20:.0f} MiB; "
-              f"{batches} batches of 32; torch threads {torch.get_num_threads()}")
+        print(
+            f"pack: {clips} clips of 10 s, {path.stat().st_size / 2**20:.0f} MiB; "
+            f"{batches} batches of 32; torch threads {torch.get_num_threads()}"
+        )
         path.read_bytes()  # page cache warm for both loaders
         print(f"{'loader (median of 3, alternating)':<36}{'workers':>8}{'clips/s':>10}{'ratio':>8}")
         for workers in sorted({0, args.workers}):
@@ -127,8 +135,10 @@ def main() -> None:
     header = "".join(f"{d.type + (' AMP' if a else ''):>14}" for d, a in settings)
     print(f"{'model':<24}{header}   (seconds per clip)")
     for arch in MODELS:
-        row = [step_seconds_per_clip(arch, d, a, batch if d.type == "cpu" else 16, steps if d.type == "cpu" else 10)
-               for d, a in settings]
+        row = [
+            step_seconds_per_clip(arch, d, a, batch if d.type == "cpu" else 16, steps if d.type == "cpu" else 10)
+            for d, a in settings
+        ]
         print(f"{arch:<24}" + "".join(f"{t:>14.4f}" for t in row))
 
 
