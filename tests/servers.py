@@ -3,6 +3,7 @@ and Debian's chromium through Playwright. Only 127.0.0.1 is ever contacted."""
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -45,6 +46,27 @@ def running_server(cmd, *, ready_url: str, env: dict, cwd: Path, log: Path, read
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def streamlit_command(port: int, *extra) -> list:
+    """`streamlit run dashboard/app.py` headless on loopback at `port`, without a file watcher."""
+    app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        app,
+        "--server.headless",
+        "true",
+        "--server.port",
+        port,
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        *extra,
+    ]
 
 
 def launch_chromium(playwright):

@@ -2,12 +2,11 @@
 subprocess, headless Debian chromium through Playwright; a screenshot of every page is kept as an artifact."""
 
 import os
-import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from servers import free_port, launch_chromium, running_server
+from servers import free_port, launch_chromium, running_server, streamlit_command
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -29,21 +28,7 @@ def server(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     env.update(HOME=str(home), PANNS_RESULTS_DIR=str(REPO / "results"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        REPO / "dashboard" / "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        port,
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    cmd = streamlit_command(port)
     url = f"http://127.0.0.1:{port}"
     with running_server(
         cmd, ready_url=url + "/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log", ready_within=60

@@ -2,12 +2,11 @@
 `streamlit run dashboard/app.py`, from the repository root and from any other folder."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import tomllib
-from servers import free_port, running_server
+from servers import free_port, running_server, streamlit_command
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = [REPO / ".streamlit" / "config.toml", REPO / "dashboard" / ".streamlit" / "config.toml"]
@@ -42,21 +41,7 @@ def test_plain_streamlit_run_reads_the_config(tmp_path, where):
     env.update(HOME=str(home), PANNS_RESULTS_DIR=str(REPO / "results"))
     port = free_port()
     cwd = REPO if where == "repo root" else tmp_path
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        REPO / "dashboard" / "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        port,
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    cmd = streamlit_command(port)
     log = tmp_path / "streamlit.log"
     with running_server(
         cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=cwd, log=log, ready_within=60

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers import free_port, running_server
+from servers import free_port, running_server, streamlit_command
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_FILES = ("requirements-dev.txt", "requirements-bench.txt")
@@ -172,19 +172,7 @@ def test_dashboard_starts_headless(tmp_path):
 
     port = free_port()
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-    ]
+    cmd = streamlit_command(port)
     with running_server(
         cmd, ready_url=f"http://127.0.0.1:{port}/_stcore/health", env=env, cwd=REPO, log=tmp_path / "streamlit.log"
     ):
