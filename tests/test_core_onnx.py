@@ -9,8 +9,9 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 
-from panns_core import Tagger, onnx_backend
+from panns_core import AudioConfig, Tagger, onnx_backend
 from panns_core.errors import BackendError, PannsError
 
 SR = 32000
@@ -111,6 +112,36 @@ def test_auto_falls_back_when_the_export_fails(official_checkpoint, monkeypatch,
     assert tagger.backend_name == "torch" and "planted" in caplog.text
     with pytest.raises(BackendError, match="planted"):
         Tagger(tagger.model, device="cpu", backend="onnx")
+
+
+class BakedBatch(torch.nn.Module):
+    """A custom model whose `view(len(x), ...)` the tracer records as the trace's batch size (2)."""
+
+    classes_num, arch_name = 65, "BakedBatch"
+
+    def __init__(self):
+        super().__init__()
+        self.audio = AudioConfig()
+        self.weight = torch.nn.Parameter(torch.linspace(-2, 2, 65))
+
+    def forward(self, x):  # (batch, samples)
+        frames = x.shape[1] // 320
+        energy = x[:, : frames * 320].view(len(x), frames, 320).abs().mean((1, 2))  # (batch,)
+        scores = torch.sigmoid(energy[:, None] * 20 * self.weight)  # (batch, 65)
+        return {"clipwise_output": scores, "embedding": energy[:, None].repeat(1, 4)}
+
+
+def test_a_graph_that_baked_its_trace_shape_is_refused_and_auto_keeps_pytorch(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("PANNS_CACHE_DIR", str(tmp_path))
+    with pytest.raises(BackendError, match="baked in a batch size or length|another size or length"):
+        Tagger(BakedBatch(), device="cpu", backend="onnx")
+    with caplog.at_level(logging.WARNING, logger="panns_core"):
+        tagger = Tagger(BakedBatch(), device="cpu", window_seconds=1.0)
+    assert tagger.backend_name == "torch" and "not used" in caplog.text
+    clips = noise(3, SR)
+    results = tagger.predict_batch(list(clips), SR)  # three windows at once: the batch the graph could not take
+    assert len(results) == 3 and results[0].scores.max() > results[1].scores.max()
+    assert not list(tmp_path.rglob("*.onnx"))  # nothing refused is left in the cache
 
 
 def test_unwritable_cache_folder_falls_back_under_auto(official_checkpoint, tmp_path, monkeypatch, caplog):

@@ -51,7 +51,8 @@ def test_every_page_in_chromium_without_contacting_anyone(server):
             chart.wait_for(state="visible", timeout=60_000)
             page.get_by_text("CNN14 (animal-only, reference study) [reported]").first.wait_for(timeout=30_000)
             bars = page.locator(".js-plotly-plot .barlayer .point")
-            assert bars.count() == 6  # 2 study headlines + 4 general models on the animal classes
+            # 2 study headlines + the study's CNN14 class-wise run at 7k + 4 general models on the animal classes
+            assert bars.count() == 7
             assert page.get_by_text("Overview: do animal-only models beat the general ones?").is_visible()
             assert page.get_by_text("66 classes, not animals only").count() == 2  # on the two study bars
             assert page.get_by_role("button", name="Deploy").count() == 0  # viewer toolbar
