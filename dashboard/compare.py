@@ -6,6 +6,7 @@ import pandas as pd
 
 from dashboard.classes import animal_classes
 from dashboard.data import Results
+from dashboard.overview import same_eval_set
 
 ORDER_AUDIOSET = "AudioSet order"
 ORDER_NAME = "class name"
@@ -59,6 +60,22 @@ def class_table(res: Results, run_ids, baseline: str | None = None, branches=Non
     # The numbers first (they must be on screen without scrolling), the class's identifiers after.
     values = [c for c in out.columns if c.startswith(("AP: ", "vs baseline: "))]
     return out.reset_index()[["class", *values, "branch", "mid", "path", "index"]]
+
+
+def across_sets_note(res: Results, run_ids, baseline: str | None) -> str:
+    """Names the chosen runs scored on other clips than the baseline: their `vs baseline` differences mix
+    the models with the clips ('' when every difference is between runs on the same evaluation set)."""
+    if not baseline:
+        return ""
+    label, sets = res.runs["label"], res.runs["eval_set"]
+    across = [r for r in run_ids if r != baseline and r in res.runs.index and not same_eval_set(res, r, baseline)]
+    if not across:
+        return ""
+    return (
+        f"Across evaluation sets: {', '.join(f'{label[r]} ({sets[r]})' for r in across)} "
+        f"{'was' if len(across) == 1 else 'were'} not scored on the same clips as {label[baseline]} "
+        f"({sets[baseline]}); these differences mix the models with the clips."
+    )
 
 
 def sort_options(table: pd.DataFrame) -> list[str]:

@@ -218,8 +218,9 @@ def load_results(root) -> Results:
         "mean of per-class AP",
         np.where(own, "the run's own mAP, no per-class table", ""),
     )
-    table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
-    table.loc[own, "animal_classes"] = pd.to_numeric(table.loc[own, "classes_scored"], errors="coerce")
+    if own.any():  # (an empty selection cannot take pandas' empty result: a folder of measured runs only)
+        table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
+        table.loc[own, "animal_classes"] = pd.to_numeric(table.loc[own, "classes_scored"], errors="coerce")
     table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
     curves = _stack(runs, "curve", labels)
     try:

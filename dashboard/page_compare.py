@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import charts, compare, overview
 from dashboard.classes import branches
 from dashboard.data import Results
-from dashboard.widgets import classwise_runs, table_with_download
+from dashboard.widgets import classwise_runs, plain_caption, table_with_download
 
 
 def render(res: Results) -> None:
@@ -51,4 +51,5 @@ def render(res: Results) -> None:
     diffs = compare.long_values(table, "vs baseline: ")
     if baseline and not diffs.empty:
         st.plotly_chart(charts.difference_bars(diffs, order, label[baseline], colours), key="compare_diff_chart")
+        plain_caption(compare.across_sets_note(res, chosen, baseline))
     table_with_download(table, "classwise_comparison.csv", "compare")

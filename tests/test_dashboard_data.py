@@ -11,7 +11,7 @@ from dashboard import charts, compare, curves, effect, overview
 from dashboard.classes import animal_classes, branches
 from dashboard.config import ENV_VAR, results_dir
 from dashboard.data import folder_signature, load_results
-from panns_core.results import RunInfo, write_run
+from panns_core.results import RunInfo, eval_set_record, write_run
 
 NAMES = animal_classes().set_index("index")["class"]
 MIDS = animal_classes().set_index("index")["mid"]
@@ -412,3 +412,31 @@ def test_class_effect_names_its_count_source_and_never_shows_minus_zero(tmp_path
     )
     assert "-0.0" not in effect.correlation_text(-0.004, 65, "x")
     assert "not defined" in effect.correlation_text(float("nan"), 2, "x")
+
+
+def test_class_wise_differences_across_evaluation_sets_are_named(tmp_path):
+    """Two runs on the same clips compare plainly; a third on other clips (or unrecorded) is named."""
+    clips = eval_set_record("eval.h5", ["Ya.wav", "Yb.wav"])
+    runs = {
+        "base": clips,
+        "same": eval_set_record("eval.h5", ["Yb.wav", "Ya.wav"]),  # order does not matter
+        "other": eval_set_record("mine.h5", ["Yc.wav"]),
+        "unrecorded": {},
+    }
+    for run_id, eval_set in runs.items():
+        info = RunInfo(
+            run_id=run_id,
+            kind="evaluate",
+            status="measured",
+            model=run_id,
+            trained_on="animal",
+            label_set="animal",
+            eval_set=eval_set,
+        )
+        write_run(tmp_path, info, pd.DataFrame(_rows(None, {72: 0.5, 73: 0.4})))
+    res = load_results(tmp_path)
+    assert compare.across_sets_note(res, ["base", "same"], "base") == ""
+    note = compare.across_sets_note(res, ["base", "same", "other", "unrecorded"], "base")
+    assert note.startswith("Across evaluation sets: other [measured] (mine.h5, 1 clips), unrecorded [measured]")
+    assert "same [measured]" not in note and "as base [measured] (eval.h5, 2 clips)" in note
+    assert compare.across_sets_note(res, ["other"], None) == ""  # no baseline, no differences drawn
