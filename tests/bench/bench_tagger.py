@@ -103,7 +103,7 @@ def cli_rtf(long: Path, checkpoint: Path, backend: str, tmp: Path) -> tuple:
             "panns_core",
             "tag",
             str(long),
-            "--model",
+            "--checkpoint",
             str(checkpoint),
             "--labels",
             "audioset",
