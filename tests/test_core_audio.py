@@ -134,7 +134,7 @@ def test_cli_writes_the_rows_it_can_and_fails_naming_the_bad_clip(tmp_path, offi
             "panns_core",
             "tag",
             str(folder),
-            "--model",
+            "--checkpoint",
             str(official_checkpoint("MobileNetV1")),
             "--csv",
             str(out),

@@ -309,7 +309,9 @@ def test_cli_export_and_tag_backends(official_checkpoint, tmp_path, shared_dir):
     tables = {}
     for backend in ("torch", "onnx"):
         csv_path = tmp_path / f"{backend}.csv"
-        assert main(["tag", str(clip), "--model", path, "--csv", str(csv_path), "--backend", backend, "--quiet"]) == 0
+        assert (
+            main(["tag", str(clip), "--checkpoint", path, "--csv", str(csv_path), "--backend", backend, "--quiet"]) == 0
+        )
         with open(csv_path) as f:
             tables[backend] = list(csv.DictReader(f))
     assert [r["label_1"] for r in tables["torch"]] == [r["label_1"] for r in tables["onnx"]]
