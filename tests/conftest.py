@@ -1,6 +1,7 @@
 """Shared fixtures: the read-only ../shared data, and random-weight checkpoints in the official format."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -137,3 +138,9 @@ def planted_mobilenet(official_checkpoint, tmp_path_factory) -> Path:
         tmp_path_factory.mktemp("planted") / "animal_mobilenet.pth",
         {"/m/05tny_": 8.0, "/m/01yrx": 3.0},
     )
+
+
+def run_tag_cli(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m panns_core tag ARGS...` in a fresh process, as a user runs it; output captured as text."""
+    argv = [sys.executable, "-m", "panns_core", "tag", *map(str, args)]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)

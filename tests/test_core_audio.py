@@ -8,12 +8,11 @@ NaN scores, and the CLI wrote `nan` and exited 0.
 
 import csv
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import run_tag_cli
 from encoded_audio import encode, tone
 
 from panns_core import AudioError, Tagger, decode
@@ -127,22 +126,8 @@ def test_cli_writes_the_rows_it_can_and_fails_naming_the_bad_clip(tmp_path, offi
     sf.write(folder / "a_good.wav", tone(2, 32000)[:, 0], 32000)
     sf.write(folder / "b_loud.wav", tone(2, 32000)[:, 0] * 1e18, 32000, subtype="FLOAT")
     out = tmp_path / "tags.csv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "panns_core",
-            "tag",
-            str(folder),
-            "--checkpoint",
-            str(official_checkpoint("MobileNetV1")),
-            "--csv",
-            str(out),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_tag_cli(
+        str(folder), "--checkpoint", str(official_checkpoint("MobileNetV1")), "--csv", str(out), "--quiet"
     )
     assert proc.returncode == 1, proc.stderr
     assert "b_loud.wav: the model's scores" in proc.stderr and "Traceback" not in proc.stderr

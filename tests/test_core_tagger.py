@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import run_tag_cli
 
 from panns_core import AudioError, PannsError, Tagger, create_model, register_model
 from panns_core.audio import prepare_waveform
@@ -217,24 +218,8 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     sf.write(folder / "long.wav", np.zeros(32000 * 25, np.float32), 32000)
     (folder / "broken.wav").write_text("not audio")
     out = tmp_path / "tags.csv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "panns_core",
-            "tag",
-            str(folder),
-            "--checkpoint",
-            str(official_checkpoint("MobileNetV1")),
-            "--csv",
-            str(out),
-            "--top",
-            "3",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_tag_cli(
+        str(folder), "--checkpoint", str(official_checkpoint("MobileNetV1")), "--csv", str(out), "--top", "3", "--quiet"
     )
     assert proc.returncode == 1, proc.stderr  # some inputs failed: every good row written, the exit code tells
     rows = list(csv.DictReader(open(out)))
@@ -249,22 +234,13 @@ def test_cli_tags_a_folder_into_a_csv(tmp_path, shared_dir, official_checkpoint)
     assert all(r["label_1"] in ANIMAL.names and float(r["score_1"]) >= float(r["score_3"]) for r in good)
     assert "1 of 5 files could not be tagged" in proc.stderr
     # every file failing is a failure of the command; bad options and names are one clear line
-    only_bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "panns_core",
-            "tag",
-            str(folder / "broken.wav"),
-            "--checkpoint",
-            str(official_checkpoint("MobileNetV1")),
-            "--csv",
-            str(tmp_path / "bad.csv"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    only_bad = run_tag_cli(
+        str(folder / "broken.wav"),
+        "--checkpoint",
+        str(official_checkpoint("MobileNetV1")),
+        "--csv",
+        str(tmp_path / "bad.csv"),
+        "--quiet",
     )
     assert only_bad.returncode == 1
     for argv, message in (
