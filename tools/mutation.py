@@ -2,6 +2,11 @@
 
     /work/venv/bin/python tools/mutation.py                 # every module in MODULES
     /work/venv/bin/python tools/mutation.py metrics ontology  # some of them
+    /work/venv/bin/python tools/mutation.py --recheck metrics # after new tests: rerun only the survivors
+
+`--recheck` reuses the scratch folder of an earlier full run (its mutants and results), refreshes its
+tests/ and test selection from HEAD, and reruns only the mutants that survived or had no tests. It
+refuses when the module's source in HEAD is not the one that was mutated (then a full run is needed).
 
 For each module, a scratch copy of the repository is made (mutmut 3 writes a `mutants/` tree and
 caches results beside the sources, which must not land in the working tree; commit first: the copy
@@ -95,26 +100,17 @@ def scratch_copy(root: Path) -> Path:
     return work
 
 
-def run_module(name: str, keep: Path) -> dict:
-    source, tests = MODULES[name]
-    root = keep / name
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    work = scratch_copy(root)
-    config = work / "pyproject.toml"
-    config.write_text(narrowed_config(config.read_text(), source, tests))
-    start = time.time()
-    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True)
-    seconds = time.time() - start
-    (root / "run.log").write_text(proc.stdout + proc.stderr)
+def count(work: Path, source: str, seconds: float, rc: int) -> dict:
+    """Killed/survived counts from `mutmut results` in a scratch folder."""
     listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=work, capture_output=True, text=True).stdout
-    counts = {}
+    counts, survivors = {}, []
     for line in listing.splitlines():
-        if ":" in line:
-            status = line.rsplit(":", 1)[1].strip()
-            counts[status] = counts.get(status, 0) + 1
-    survivors = [line.split(":")[0].strip() for line in listing.splitlines() if line.strip().endswith("survived")]
+        if ":" not in line:
+            continue
+        name, status = (part.strip() for part in line.rsplit(":", 1))
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("survived", "no tests"):
+            survivors.append(f"{name} ({status})")
     total = sum(counts.values())
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     return {
@@ -126,16 +122,57 @@ def run_module(name: str, keep: Path) -> dict:
         "seconds": round(seconds),
         "survivors": survivors,
         "scratch": str(work),
-        "rc": proc.returncode,
+        "rc": rc,
     }
 
 
-def main(names: list) -> None:
+def recheck_module(name: str, keep: Path) -> dict:
+    """Rerun only the survivors of an earlier full run, with HEAD's tests and test selection."""
+    source, tests = MODULES[name]
+    work = keep / name / "repo"
+    if not (work / "mutants").is_dir():
+        raise SystemExit(f"no earlier run of {name} in {work}: run `tools/mutation.py {name}` first")
+    head = subprocess.run(["git", "-C", str(REPO), "show", f"HEAD:{source}"], capture_output=True, check=True).stdout
+    if head != (work / source).read_bytes():
+        raise SystemExit(f"{source} changed since the full run: its mutants are stale, run `tools/mutation.py {name}`")
+    shutil.rmtree(work / "tests")
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "HEAD", "tests", "pyproject.toml"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    config = work / "pyproject.toml"
+    config.write_text(narrowed_config(config.read_text(), source, tests))
+    before = count(work, source, 0, 0)
+    names = [s.split(" (")[0] for s in before["survivors"]]
+    start = time.time()
+    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True)
+    (keep / name / "recheck.log").write_text(proc.stdout + proc.stderr)
+    return count(work, source, time.time() - start, proc.returncode)
+
+
+def run_module(name: str, keep: Path) -> dict:
+    source, tests = MODULES[name]
+    root = keep / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    work = scratch_copy(root)
+    config = work / "pyproject.toml"
+    config.write_text(narrowed_config(config.read_text(), source, tests))
+    start = time.time()
+    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True)
+    (root / "run.log").write_text(proc.stdout + proc.stderr)
+    return count(work, source, time.time() - start, proc.returncode)
+
+
+def main(args: list) -> None:
     keep = Path(tempfile.gettempdir()) / "panns-mutation-h12"
     keep.mkdir(exist_ok=True)
+    recheck = "--recheck" in args
+    names = [a for a in args if a != "--recheck"]
     rows = []
     for name in names or list(MODULES):
-        row = run_module(name, keep)
+        row = recheck_module(name, keep) if recheck else run_module(name, keep)
         rows.append(row)
         print(
             f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed  {row['score']:6.1%}  "
@@ -143,8 +180,8 @@ def main(names: list) -> None:
             flush=True,
         )
         for s in row["survivors"]:
-            print(f"    survived: {s}")
-    (keep / "summary.json").write_text(json.dumps(rows, indent=2))
+            print(f"    {s}")
+    (keep / ("recheck.json" if recheck else "summary.json")).write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":
