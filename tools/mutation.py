@@ -19,6 +19,7 @@ a table. Survivors are listed with `mutmut show NAME` run in the scratch folder 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MUTMUT = [sys.executable, "-m", "mutmut"]
+# mutmut forks a child per mutant from a process that has already run the tests. A torch (OpenMP) thread
+# pool started before a fork deadlocks the child at its first parallel op, so every mutant that reaches
+# torch would "time out" and be counted killed without being tested. One thread per process: no pool.
+SINGLE_THREADED = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PANNS_ORT_THREADS": "1"}
 
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
@@ -148,7 +153,9 @@ def recheck_module(name: str, keep: Path) -> dict:
     before = count(work, source, 0, 0)
     names = [s.split(" (")[0] for s in before["survivors"]]
     start = time.time()
-    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
+    )
     (keep / name / "recheck.log").write_text(proc.stdout + proc.stderr)
     return count(work, source, time.time() - start, proc.returncode)
 
@@ -163,7 +170,9 @@ def run_module(name: str, keep: Path) -> dict:
     config = work / "pyproject.toml"
     config.write_text(narrowed_config(config.read_text(), source, tests))
     start = time.time()
-    proc = subprocess.run([*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True)
+    proc = subprocess.run(
+        [*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
+    )
     (root / "run.log").write_text(proc.stdout + proc.stderr)
     return count(work, source, time.time() - start, proc.returncode)
 
