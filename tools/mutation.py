@@ -68,10 +68,10 @@ MODULES = {
         ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py", "tests/test_gaps_tagger.py"],
     ),
     "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
-    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
     "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
     "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_overview": ("dashboard/overview.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_overview": ("dashboard/overview.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
     "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py"]),
 }
 
