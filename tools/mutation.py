@@ -71,7 +71,10 @@ MODULES = {
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
     "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
     "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_overview": ("dashboard/overview.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
+    "dashboard_overview": (
+        "dashboard/overview.py",
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
+    ),
     "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py"]),
 }
 
