@@ -22,7 +22,7 @@ INTRO = (
 @pytest.fixture
 def scopes(tmp_path):
     """Animal-class figures of every scope: per-class means over 65 and over 3 classes, own mAPs over 66, 65,
-    60 and an unrecorded number of classes."""
+    60 (and 59, without notes) and an unrecorded number of classes."""
     run(tmp_path, "all65", rows({i: 0.5 for i in NAMES.index}))
     run(tmp_path, "fit", rows({72: 0.5, 73: 0.3, 74: 0.2}))  # 0.333, no notes
     run(tmp_path, "fit2", rows({72: 0.3, 73: 0.3, 74: 0.3}), notes="Second try. Same clips.")  # 0.3
@@ -35,6 +35,7 @@ def scopes(tmp_path):
     )
     run(tmp_path, "full65", metrics={"mAP": 0.4, "classes_scored": 65}, **reported)
     run(tmp_path, "unknown", metrics={"mAP": 0.2}, notes="Headline only.", **reported)
+    run(tmp_path, "part59", metrics={"mAP": 0.1, "classes_scored": 59}, **reported)  # no notes
     return load_results(tmp_path)
 
 
@@ -71,7 +72,7 @@ def test_overview_table_columns_and_order(scopes):
         "notes",
         "run_id",
     ]
-    assert table["run_id"].tolist() == ["study", "all65", "partial", "full65", "fit", "fit2", "unknown"]
+    assert table["run_id"].tolist() == ["study", "all65", "partial", "full65", "fit", "fit2", "unknown", "part59"]
     row = table.set_index("run_id").loc["fit"]
     assert row["animal_classes"] == 3 and row["animal_mAP_from"] == "mean of per-class AP"
     assert row["trained_on"] == "animal" and pd.isna(row["iterations"])
@@ -89,6 +90,7 @@ def test_scope_caption_names_every_odd_bar_in_chart_order_with_its_notes(scopes)
         + ' (notes: "Second try.").'
         + " unknown [reported]: the run's own mAP; the classes it averaged are not recorded"
         + ' (notes: "Headline only.").'
+        + " part59 [reported]: the run's own mAP over 59 of the 65 animal classes."
     )
 
 
