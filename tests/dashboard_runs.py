@@ -10,10 +10,12 @@ MIDS = animal_classes().set_index("index")["mid"]
 
 
 def rows(aps, iteration=None, **columns):
-    """Class-wise rows for {index: ap} (a list of pairs keeps a class listed twice); extra columns per row."""
+    """Class-wise rows for {index: ap} (a list of pairs keeps a class listed twice); extra columns per row.
+    Index 0 (Speech) stands for a class that is not an animal."""
+    mids, names = {0: "/m/09x0r", **MIDS.to_dict()}, {0: "Speech", **NAMES.to_dict()}
     pairs = list(aps.items() if isinstance(aps, dict) else aps)
     table = pd.DataFrame(
-        [dict(iteration=iteration, index=i, mid=MIDS[i], display_name=NAMES[i], ap=ap) for i, ap in pairs]
+        [dict(iteration=iteration, index=i, mid=mids[i], display_name=names[i], ap=ap) for i, ap in pairs]
     )
     for name, values in columns.items():
         table[name] = values

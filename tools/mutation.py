@@ -75,7 +75,7 @@ MODULES = {
         "dashboard/overview.py",
         ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
     ),
-    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_data.py"]),
 }
 
 
