@@ -47,6 +47,8 @@ def test_filter_text_is_plain_text_not_a_pattern():
     # as a regular expression "(dog)" would be a group matching "dog", and the literal name would not match
     assert compare.filter_classes(classes, query="Whimper (dog)")["class"].tolist() == ["Whimper (dog)"]
     assert compare.filter_classes(classes, query="etc.")["class"].tolist() == ["Bee, wasp, etc."]
+    # as a pattern "." would match every name and every path
+    assert compare.filter_classes(classes, query=".")["class"].tolist() == ["Bee, wasp, etc."]
 
 
 def test_filter_text_matches_the_name_or_the_path_in_any_case():

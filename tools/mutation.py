@@ -69,8 +69,8 @@ MODULES = {
     ),
     "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
-    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py"]),
+    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py"]),
     "dashboard_overview": (
         "dashboard/overview.py",
         ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
