@@ -130,3 +130,10 @@ def test_class_curves_are_of_the_chosen_run_only(res):
     assert table.columns.tolist() == ["class", "index", "iteration", "ap", "auc", "positives"]
     assert table["iteration"].tolist() == [0, 50] and table["ap"].tolist() == [0.2, 0.3]
     assert table.index.tolist() == [0, 1]
+
+
+def test_default_classes_pick_by_ap_alone():
+    candidates = pd.DataFrame(
+        {"index": [1, 2, 3], "mid": ["/m/a", None, "/m/c"], "class": ["A", "B", "C"], "final_ap": [0.9, 0.5, None]}
+    )
+    assert curves.default_classes(candidates, 3) == ["A", "B"]  # B's missing mid does not matter; C has no AP
