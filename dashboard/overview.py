@@ -80,8 +80,8 @@ def scope_caption(table: pd.DataFrame) -> str:
     )
     odd = table[table["scope_tag"] != ""]
     for scope, part in odd.groupby("scope", sort=False):
-        notes = part["notes"].dropna()
-        why = f' (notes: "{notes.iloc[0].split(". ")[0].rstrip(".")}.")' if not notes.empty else ""
+        notes = [n for n in part["notes"].dropna() if n.strip()]  # a run without notes has ""
+        why = f' (notes: "{notes[0].split(". ")[0].rstrip(".")}.")' if notes else ""
         text += f" {', '.join(part['label'])}: {scope}{why}."
     return text
 

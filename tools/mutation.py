@@ -82,11 +82,14 @@ MODULES = {
         ],
     ),
     "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
-    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_overview": ("dashboard/overview.py", ["tests/test_dashboard_data.py"]),
-    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py"]),
+    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
+    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py"]),
+    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py"]),
+    "dashboard_overview": (
+        "dashboard/overview.py",
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
+    ),
+    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_data.py"]),
 }
 
 
