@@ -3,6 +3,7 @@
     /work/venv/bin/python tools/mutation.py                 # every module in MODULES
     /work/venv/bin/python tools/mutation.py metrics ontology  # some of them
     /work/venv/bin/python tools/mutation.py --recheck metrics # after new tests: rerun only the survivors
+    /work/venv/bin/python tools/mutation.py --sample 120 tagger # a seeded random sample of 120 mutants
 
 `--recheck` reuses the scratch folder of an earlier full run (its mutants and results), refreshes its
 tests/ and test selection from HEAD, and reruns only the mutants that survived or had no tests. It
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -120,14 +123,18 @@ def scratch_copy(root: Path) -> Path:
     return work
 
 
-def count(work: Path, source: str, seconds: float, rc: int) -> dict:
-    """Killed/survived counts from `mutmut results` in a scratch folder."""
+def results(work: Path) -> dict:
+    """mutant name -> status ("killed", "survived", "not checked", ...) from `mutmut results`."""
     listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=work, capture_output=True, text=True).stdout
+    return dict((part.strip() for part in line.rsplit(":", 1)) for line in listing.splitlines() if ":" in line)
+
+
+def count(work: Path, source: str, seconds: float, rc: int, only: Optional[set] = None) -> dict:
+    """Killed/survived counts in a scratch folder (over the sampled mutants only, when `only` is given)."""
     counts, survivors = {}, []
-    for line in listing.splitlines():
-        if ":" not in line:
+    for name, status in results(work).items():
+        if only is not None and name not in only:
             continue
-        name, status = (part.strip() for part in line.rsplit(":", 1))
         counts[status] = counts.get(status, 0) + 1
         if status in ("survived", "no tests", "not checked"):
             survivors.append(f"{name} ({status})")
@@ -162,17 +169,23 @@ def recheck_module(name: str, keep: Path) -> dict:
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
     config = work / "pyproject.toml"
     config.write_text(narrowed_config(config.read_text(), source, tests))
-    before = count(work, source, 0, 0)
+    sampled = keep / name / "sample.json"
+    chosen = set(json.loads(sampled.read_text())) if sampled.exists() else None
+    before = count(work, source, 0, 0, only=chosen)
     names = [s.split(" (")[0] for s in before["survivors"]]
     start = time.time()
     proc = subprocess.run(
         [*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
     )
     (keep / name / "recheck.log").write_text(proc.stdout + proc.stderr)
-    return count(work, source, time.time() - start, proc.returncode)
+    row = count(work, source, time.time() - start, proc.returncode, only=chosen)
+    row["of"] = len(results(work))
+    return row
 
 
-def run_module(name: str, keep: Path) -> dict:
+def run_module(name: str, keep: Path, sample: Optional[int] = None) -> dict:
+    """A full run; with `sample`, a seeded random sample of that many mutants (all mutants are generated,
+    the suite's stats collected once, then only the sample is tested)."""
     source, tests = MODULES[name]
     root = keep / name
     if root.exists():
@@ -182,24 +195,40 @@ def run_module(name: str, keep: Path) -> dict:
     config = work / "pyproject.toml"
     config.write_text(narrowed_config(config.read_text(), source, tests))
     start = time.time()
+    chosen = None
+    if sample:
+        # a name that matches nothing: mutmut generates the mutants and collects stats, then stops
+        run = [*MUTMUT, "run", "--max-children", "2", "generate-only"]
+        subprocess.run(run, cwd=work, capture_output=True, text=True, env=SINGLE_THREADED)
+        everything = sorted(results(work))
+        chosen = set(random.Random(0).sample(everything, min(sample, len(everything))))
+        (root / "sample.json").write_text(json.dumps(sorted(chosen)))
     proc = subprocess.run(
-        [*MUTMUT, "run", "--max-children", "2"], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
+        [*MUTMUT, "run", "--max-children", "2", *sorted(chosen or ())],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=SINGLE_THREADED,
     )
     (root / "run.log").write_text(proc.stdout + proc.stderr)
-    return count(work, source, time.time() - start, proc.returncode)
+    row = count(work, source, time.time() - start, proc.returncode, only=chosen)
+    row["of"] = len(results(work)) if chosen else row["mutants"]
+    return row
 
 
 def main(args: list) -> None:
     keep = Path(tempfile.gettempdir()) / "panns-mutation-h12"
     keep.mkdir(exist_ok=True)
     recheck = "--recheck" in args
-    names = [a for a in args if a != "--recheck"]
+    sample = int(args[args.index("--sample") + 1]) if "--sample" in args else None
+    names = [a for a in args if a != "--recheck" and a != "--sample" and a != str(sample)]
     rows = []
     for name in names or list(MODULES):
-        row = recheck_module(name, keep) if recheck else run_module(name, keep)
+        row = recheck_module(name, keep) if recheck else run_module(name, keep, sample)
         rows.append(row)
+        of = f" (sample of {row['of']})" if row.get("of", row["mutants"]) != row["mutants"] else ""
         print(
-            f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed  {row['score']:6.1%}  "
+            f"{row['module']:28s} {row['killed']:4d}/{row['mutants']:<4d} killed{of}  {row['score']:6.1%}  "
             f"{row['seconds']:5d} s  {row['counts']}  (rc {row['rc']}, {row['scratch']})",
             flush=True,
         )
