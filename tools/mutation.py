@@ -173,6 +173,8 @@ def recheck_module(name: str, keep: Path) -> dict:
     chosen = set(json.loads(sampled.read_text())) if sampled.exists() else None
     before = count(work, source, 0, 0, only=chosen)
     names = [s.split(" (")[0] for s in before["survivors"]]
+    if not names:  # nothing left to rerun (an empty list would make mutmut run every mutant)
+        return before
     start = time.time()
     proc = subprocess.run(
         [*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
