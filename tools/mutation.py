@@ -60,7 +60,12 @@ MODULES = {
     "frontend_helpers": ("panns_core/frontend.py", ["tests/test_core_models.py", "tests/test_train_augment.py"]),
     "audio": (
         "panns_core/audio.py",
-        ["tests/test_core_audio.py", "tests/test_core_tagger.py", "tests/test_gaps_windowing.py"],
+        [
+            "tests/test_core_audio.py",
+            "tests/test_core_tagger.py",
+            "tests/test_gaps_windowing.py",
+            "tests/test_mut_audio.py",
+        ],
     ),
     "decode": ("panns_core/decode.py", ["tests/test_core_audio.py"]),
     "tagger": (
