@@ -70,7 +70,12 @@ MODULES = {
     "decode": ("panns_core/decode.py", ["tests/test_core_audio.py"]),
     "tagger": (
         "panns_core/tagger.py",
-        ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py", "tests/test_gaps_tagger.py"],
+        [
+            "tests/test_core_tagger.py",
+            "tests/test_gaps_windowing.py",
+            "tests/test_gaps_tagger.py",
+            "tests/test_mut_tagger.py",
+        ],
     ),
     "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
