@@ -38,6 +38,7 @@ def test_channels_are_averaged_on_the_shorter_axis_and_a_square_block_is_samples
     np.testing.assert_allclose(to_float_mono(np.array([[1.0, 0.0], [0.5, 0.5]], np.float32)), [0.5, 0.5])
     mono = np.array([0.1, -0.2, 0.3], np.float32)
     np.testing.assert_array_equal(to_float_mono(mono), mono)
+    assert to_float_mono(np.array([0.25], np.float32)).tolist() == [0.25]  # one sample is a clip, not an empty one
     pcm = np.array([[16384, 0], [-32768, -32768]], np.int16)  # integer PCM: scaled, then averaged
     np.testing.assert_allclose(to_float_mono(pcm), [0.25, -1.0])
 
@@ -120,6 +121,13 @@ def test_bad_samples_in_a_channels_first_array_are_found_at_their_time():
     wave[1, 16000], wave[0, 8000], wave[1, 8000] = 0.0, np.inf, -np.inf  # their mean would be a NaN
     with pytest.raises(AudioError, match=r"^clip contains infinite samples, the first at 0\.25 s \(sample 8000\)"):
         prepare_waveform(wave, SR, what="clip")
+
+
+def test_a_square_block_is_checked_as_samples_by_channels_like_it_is_downmixed():
+    wave = np.zeros((1000, 1000), np.float32)
+    wave[3, 700] = np.nan  # frame 3 of channel 700, not frame 700
+    with pytest.raises(AudioError, match=r"the first at 0\.00 s \(sample 3\)"):
+        prepare_waveform(wave, 1000)
 
 
 def test_prepare_waveform_converts_to_32_khz_float_mono_by_default():

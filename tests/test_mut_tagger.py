@@ -316,3 +316,77 @@ def test_nan_scores_on_audio_beyond_full_scale_blame_the_audio_and_a_peak_of_one
     with pytest.raises(PannsError, match="model or its checkpoint is broken") as e:
         tagger(Probe(nan="clipwise_output"), window_seconds=2.0).predict(wave, SR)
     assert type(e.value) is PannsError
+
+
+# ------------------------------------------------------------------------------------------ defaults and devices
+def test_default_windows_are_10_s_and_default_batches_hold_8():
+    t = tagger()
+    result = t.predict(ramp(25 * SR), SR)
+    assert result.window_starts.tolist() == [0.0, 10.0, 15.0] and t.model.batches == [(3, 10 * SR)]
+    t = tagger(window_seconds=1.0)
+    t.predict(ramp(20 * SR), SR)
+    assert t.model.batches == [(8, SR), (8, SR), (4, SR)]
+    assert tagger(precision="bf16").precision == "bf16"
+
+
+class Weighted(Probe):
+    """A probe with a buffer, to see where the Tagger put the model."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("anchor", torch.zeros(1))
+
+    def display_log_mel(self, x):
+        self.given = x
+        return torch.zeros(1, 1)
+
+
+def test_the_model_and_the_log_mel_input_go_to_the_device_asked_for(monkeypatch):
+    t = Tagger(Weighted(), device="meta", backend="torch")
+    assert t.device.type == "meta" and t.model.anchor.device.type == "meta"
+    t.log_mel(np.zeros(4, np.float32))
+    assert t.model.given.device.type == "meta"
+
+    class Loaded:
+        model, labels = Weighted(), ANIMAL
+
+    monkeypatch.setattr(tagger_module, "load_checkpoint", lambda checkpoint, **kwargs: Loaded)
+    assert Tagger.from_pretrained("x", device="meta", backend="torch").model.anchor.device.type == "meta"
+
+
+class Recorder:
+    """A backend object (what `backend=` may be besides a name): runs the probe, records what it was given."""
+
+    name = "recorder"
+
+    def __init__(self, model):
+        self.model, self.seen = model, []
+
+    def run(self, batch):
+        self.seen.append((batch.dtype, batch.shape))
+        with torch.no_grad():
+            return {k: v.numpy() for k, v in self.model(torch.from_numpy(batch)).items()}
+
+
+def test_a_backend_object_is_used_as_it_is_and_gets_float32_batches_of_whole_windows(tmp_path):
+    import soundfile as sf
+
+    backend = Recorder(Probe())
+    t = Tagger(Probe(), device="cpu", backend=backend, window_seconds=1.0)
+    assert t.backend is backend and t.backend_name == "recorder"
+    t.predict(ramp(SR // 2), SR)  # shorter than a window
+    t.predict(ramp(2 * SR + 100), SR)  # two windows and an end-aligned one
+    sf.write(tmp_path / "a.wav", ramp(3 * SR), SR, subtype="FLOAT")
+    t.predict_file(tmp_path / "a.wav")
+    assert backend.seen == [
+        (np.float32, (1, SR // 2)),
+        (np.float32, (3, SR)),
+        (np.float32, (3, SR)),
+    ]
+
+
+def test_auto_on_cpu_runs_onnx_runtime_with_the_threads_asked_for():
+    t = Tagger(Probe(arch_name="MutOnnxProbe"), device="cpu", threads=1)
+    assert t.backend_name == "onnx"
+    assert t.backend.session.get_session_options().intra_op_num_threads == 1
+    np.testing.assert_array_equal(t.predict(ramp(SR), SR).scores, ramp(SR)[:65])
