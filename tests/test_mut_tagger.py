@@ -6,6 +6,8 @@ Every model here is a probe of a few tensor operations run by PyTorch on the CPU
 milliseconds.
 """
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -390,3 +392,29 @@ def test_auto_on_cpu_runs_onnx_runtime_with_the_threads_asked_for():
     assert t.backend_name == "onnx"
     assert t.backend.session.get_session_options().intra_op_num_threads == 1
     np.testing.assert_array_equal(t.predict(ramp(SR), SR).scores, ramp(SR)[:65])
+
+
+def test_errors_name_the_clip_of_a_batch_or_the_file(tmp_path):
+    import soundfile as sf
+
+    bad = ramp(SR)
+    bad[100] = np.nan
+    with pytest.raises(AudioError, match=r"^waveform 1 contains NaN samples, the first at 0\.00 s \(sample 100\)"):
+        tagger().predict_batch([ramp(SR), bad], SR)
+    path = tmp_path / "loud.wav"
+    sf.write(path, np.full(SR, 0.5, np.float32), SR, subtype="FLOAT")  # ordinary audio, a model that answers NaN
+    with pytest.raises(
+        PannsError, match="^" + re.escape(f"{path}: the model's scores for the window at 0.00 s are not finite")
+    ):
+        tagger(Probe(nan="clipwise_output")).predict_file(path)
+
+
+def test_from_pretrained_reports_the_label_set_asked_for(monkeypatch):
+    class Loaded:
+        model, labels = Probe(len(AUDIOSET)), AUDIOSET
+
+    monkeypatch.setattr(tagger_module, "load_checkpoint", lambda checkpoint, **kwargs: Loaded)
+    full = Tagger.from_pretrained("x", labels="audioset", device="cpu", backend="torch")
+    assert full.labels is AUDIOSET
+    np.testing.assert_array_equal(full.predict(ramp(SR), SR).scores, ramp(SR)[:527])
+    assert Tagger.from_pretrained("x", device="cpu", backend="torch").labels is ANIMAL  # the default view
