@@ -48,6 +48,8 @@ def test_empty_and_three_dimensional_arrays_are_named_in_the_error():
         to_float_mono(np.zeros((0, 2), np.float32))
     with pytest.raises(AudioError, match=r"^clip 3 is empty \(0 samples\)$"):
         to_float_mono(np.zeros(0, np.float32), "clip 3")
+    with pytest.raises(AudioError, match=r"^clip 3 has dtype <U1; expected float or integer PCM samples$"):
+        to_float_mono(np.array(["a", "b"]), "clip 3")
     with pytest.raises(AudioError, match=r"^clip 3 must be 1-D or 2-D \(samples, channels\), got shape \(2, 2, 2\)$"):
         to_float_mono(np.zeros((2, 2, 2), np.float32), "clip 3")
 
@@ -121,6 +123,13 @@ def test_bad_samples_in_a_channels_first_array_are_found_at_their_time():
     wave[1, 16000], wave[0, 8000], wave[1, 8000] = 0.0, np.inf, -np.inf  # their mean would be a NaN
     with pytest.raises(AudioError, match=r"^clip contains infinite samples, the first at 0\.25 s \(sample 8000\)"):
         prepare_waveform(wave, SR, what="clip")
+
+
+def test_bad_samples_of_a_mono_array_are_named_and_timed():
+    wave = np.zeros(2000, np.float32)
+    wave[1500] = np.inf
+    with pytest.raises(AudioError, match=r"^clip B contains infinite samples, the first at 1\.50 s \(sample 1500\)"):
+        prepare_waveform(wave, 1000, what="clip B")
 
 
 def test_a_square_block_is_checked_as_samples_by_channels_like_it_is_downmixed():

@@ -198,6 +198,9 @@ def test_equal_windows_share_batches_of_at_most_batch_size():
     result = t.predict(ramp(7 * SR), SR)
     assert t.model.batches == [(3, SR), (3, SR), (1, SR)]
     np.testing.assert_allclose(result.window_starts, np.arange(7.0))
+    wave = ramp(7 * SR)  # the embedding is the mean over windows of each window's (first, last) sample
+    firsts, lasts = wave[0::SR], wave[SR - 1 :: SR]
+    np.testing.assert_allclose(result.embedding, [firsts.mean(), lasts.mean()], rtol=1e-6)
 
 
 def test_clips_of_different_lengths_never_share_a_batch_and_results_stay_in_order():
@@ -269,6 +272,7 @@ def test_short_clip_results_say_how_much_audio_they_saw_and_have_no_frame_rows_w
     assert lifted.framewise is None and lifted.frame_seconds is None
     framed = tagger(Probe(frames=True)).predict(ramp(SR // 2), SR)
     assert framed.frame_seconds == 0.01 and framed.framewise.shape == (1 + (SR // 2) // 320, 65)
+    assert framed.framewise.dtype == np.float32  # the model's precision: an hour of rows stays half the size
 
 
 def test_overlapping_windows_keep_the_larger_frame_score():
