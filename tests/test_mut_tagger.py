@@ -6,6 +6,7 @@ Every model here is a probe of a few tensor operations run by PyTorch on the CPU
 milliseconds.
 """
 
+import itertools
 import re
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 from panns_core import AudioError, ConfigError, PannsError, Tagger
 from panns_core import tagger as tagger_module
 from panns_core.config import AudioConfig
+from panns_core.device import pick_device
 from panns_core.labels import ANIMAL, AUDIOSET, LabelSet
 from panns_core.models.registry import is_registered, register_model
 from panns_core.tagger import TaggingResult
@@ -24,14 +26,14 @@ SR = 32000
 
 class Probe(torch.nn.Module):
     """clipwise[k] = the window's sample k; embedding = (first, last sample); framewise (optional) = the
-    window's first sample on every row and class. Records the shape of every batch it is given. Without an
+    clipwise scores again on every row. Records the shape of every batch it is given. Without an
     `arch_name` the Tagger names it by its class."""
 
-    def __init__(self, classes_num=len(ANIMAL), frames=False, nan=None, arch_name=None):
+    def __init__(self, classes_num=len(ANIMAL), frames=False, nan=None, arch_name=None, audio=AudioConfig()):
         super().__init__()
         if arch_name:
             self.arch_name = arch_name
-        self.audio, self.classes_num, self.frames, self.nan = AudioConfig(), classes_num, frames, nan
+        self.audio, self.classes_num, self.frames, self.nan = audio, classes_num, frames, nan
         self.batches = []
 
     def pad_short(self, x):
@@ -42,7 +44,7 @@ class Probe(torch.nn.Module):
         out = {"clipwise_output": x[:, : self.classes_num].clone(), "embedding": torch.stack([x[:, 0], x[:, -1]], 1)}
         if self.frames:
             rows = 1 + x.shape[1] // self.audio.hop_size
-            out["framewise_output"] = x[:, :1, None].expand(-1, rows, self.classes_num).clone()
+            out["framewise_output"] = x[:, None, : self.classes_num].expand(-1, rows, -1).clone()
         if self.nan is not None:  # windows whose first sample is above the threshold get a NaN in `nan`
             bad = x[:, 0] > 0.3
             out[self.nan][bad] = float("nan")
@@ -276,8 +278,9 @@ def test_short_clip_results_say_how_much_audio_they_saw_and_have_no_frame_rows_w
 
 
 def test_overlapping_windows_keep_the_larger_frame_score():
-    """Windows of 1 s every 0.5 s on a ramp: each window's rows hold its first sample, so where two overlap the
-    later (higher) one must win; the end-aligned window starts off the frame grid and rounds to the nearest row."""
+    """Windows of 1 s every 0.5 s on a ramp: each window's rows hold (in class 0) its first sample, so where two
+    overlap the later (higher) one must win; the end-aligned window starts off the frame grid and rounds to the
+    nearest row."""
     total = 2 * SR + 4040  # starts 0, 0.5, 1.0 s and the end-aligned one at sample 36040: row 112.625 -> 113
     wave = ramp(total)
     result = tagger(Probe(frames=True), window_seconds=1.0, hop_seconds=0.5).predict(wave, SR)
@@ -392,9 +395,9 @@ def test_a_backend_object_is_used_as_it_is_and_gets_float32_batches_of_whole_win
 
 
 def test_auto_on_cpu_runs_onnx_runtime_with_the_threads_asked_for():
-    t = Tagger(Probe(arch_name="MutOnnxProbe"), device="cpu", threads=1)
+    t = Tagger(Probe(arch_name="MutOnnxProbe"), device="cpu", threads=2)
     assert t.backend_name == "onnx"
-    assert t.backend.session.get_session_options().intra_op_num_threads == 1
+    assert t.backend.session.get_session_options().intra_op_num_threads == 2
     np.testing.assert_array_equal(t.predict(ramp(SR), SR).scores, ramp(SR)[:65])
 
 
@@ -422,3 +425,60 @@ def test_from_pretrained_reports_the_label_set_asked_for(monkeypatch):
     assert full.labels is AUDIOSET
     np.testing.assert_array_equal(full.predict(ramp(SR), SR).scores, ramp(SR)[:527])
     assert Tagger.from_pretrained("x", device="cpu", backend="torch").labels is ANIMAL  # the default view
+
+
+# ------------------------------------------------------------------------------------------ more paths
+ANIMAL_ROOT = ANIMAL.index_of("/m/0jbk")  # Animal: every other class of the set lies below it
+
+
+def test_consistent_scores_and_frame_rows_put_animal_above_everything_below_it():
+    """On a ramp the probe scores Animal (first in the set) lowest; lifted, it is the best of its descendants."""
+    wave = ramp(2 * SR)
+    raw = tagger(Probe(frames=True)).predict(wave, SR)
+    lifted = tagger(Probe(frames=True), consistent=True).predict(wave, SR)
+    assert raw.scores[ANIMAL_ROOT] == raw.scores.min() < raw.scores.max()
+    assert lifted.scores[ANIMAL_ROOT] == lifted.scores.max() == raw.scores.max()
+    np.testing.assert_array_equal(lifted.timeline[:, ANIMAL_ROOT], raw.timeline.max(axis=1))
+    assert raw.framewise[:, ANIMAL_ROOT].max() < raw.framewise.max()
+    np.testing.assert_array_equal(lifted.framewise[:, ANIMAL_ROOT], raw.framewise.max(axis=1))
+    np.testing.assert_array_equal(lifted.timeline[0], lifted.scores)  # one window: the timeline is the clip
+
+
+def test_a_viewed_model_keeps_its_frame_rows_for_the_viewed_classes():
+    wave = ramp(SR)
+    result = tagger(Probe(len(AUDIOSET), frames=True)).predict(wave, SR)
+    assert result.framewise.shape == (101, 65)
+    np.testing.assert_array_equal(result.framewise, np.tile(wave[72:137], (101, 1)))
+
+
+def test_a_16_khz_model_gets_its_own_rate():
+    """Clips are resampled to the model's rate, whatever it is: 16 kHz in, nothing changed; 32 kHz in, halved."""
+    model = Probe(audio=AudioConfig(sample_rate=16000, hop_size=160))
+    t = tagger(model)
+    at_16k = t.predict(ramp(16000), 16000)
+    np.testing.assert_array_equal(at_16k.scores, ramp(16000)[:65])
+    assert at_16k.duration == 1.0 and model.batches == [(1, 16000)]
+    assert t.predict_batch([ramp(SR)], SR)[0].duration == 1.0 and model.batches[-1] == (1, 16000)
+
+
+def test_windows_cut_across_many_short_blocks_hold_their_own_samples(monkeypatch):
+    """A stream of 0.3-s blocks, 1-s windows every 0.4 s: windows start inside blocks and span several."""
+    total = 3 * SR + 1000
+    wave = ramp(total)
+    cuts = [*range(0, total, 9600), total]
+    blocks = [wave[a:b] for a, b in itertools.pairwise(cuts)]
+    monkeypatch.setattr(tagger_module, "stream_audio", lambda path, rate, max_seconds=None: iter(blocks))
+    result = tagger(window_seconds=1.0, hop_seconds=0.4).predict_file("blocks.wav")
+    starts = [0, 12800, 25600, 38400, 51200, 64000, total - SR]
+    assert result.window_starts.tolist() == [s / SR for s in starts] and result.duration == total / SR
+    for row, start in zip(result.timeline, starts):
+        np.testing.assert_array_equal(row, wave[start : start + 65])
+    np.testing.assert_allclose(result.embedding[1], np.mean([wave[s + SR - 1] for s in starts]), rtol=1e-6)
+
+
+def test_messages_and_defaults_of_the_settings():
+    assert Tagger(Probe(), backend="torch").device == pick_device("auto")
+    with pytest.raises(ConfigError, match=r"got 0 and None"):
+        tagger(window_seconds=0)
+    with pytest.raises(AudioError, match=r"^predict_batch needs at least one waveform$"):
+        tagger().predict_batch([], SR)
