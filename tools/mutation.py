@@ -68,7 +68,12 @@ MODULES = {
     "frontend_helpers": ("panns_core/frontend.py", ["tests/test_core_models.py", "tests/test_train_augment.py"]),
     "audio": (
         "panns_core/audio.py",
-        ["tests/test_core_audio.py", "tests/test_core_tagger.py", "tests/test_gaps_windowing.py"],
+        [
+            "tests/test_core_audio.py",
+            "tests/test_core_tagger.py",
+            "tests/test_gaps_windowing.py",
+            "tests/test_mut_audio.py",
+        ],
     ),
     "decode": ("panns_core/decode.py", ["tests/test_core_audio.py"]),
     # The two slowest tagger tests (30 s and 26 s, a CLI subprocess and full-size models) are left out: every
@@ -80,6 +85,7 @@ MODULES = {
             "tests/test_core_tagger.py",
             "tests/test_gaps_windowing.py",
             "tests/test_gaps_tagger.py",
+            "tests/test_mut_tagger.py",
             "--deselect=tests/test_core_tagger.py::test_cli_tags_a_folder_into_a_csv",
             "--deselect=tests/test_core_tagger.py::test_windows_timeline_and_frames",
         ],
