@@ -63,7 +63,6 @@ MODULES = {
             "tests/test_core_models.py",
             "tests/test_train_augment.py",
             "tests/test_mut_frontend_helpers.py",
-            "tests/test_mut_frontend.py",
         ],
     ),
     "audio": (
