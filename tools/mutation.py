@@ -54,7 +54,7 @@ MODULES = {
     # panns_core/frontend.py keeps only the mixup and SpecAugment helpers it calls.
     "frontend": (
         "panns_core/models/base.py",
-        ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py"]
+        ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py", "tests/test_mut_frontend.py"]
         + [
             f"tests/test_core_models.py::{t}"
             for t in (
@@ -65,7 +65,14 @@ MODULES = {
             )
         ],
     ),
-    "frontend_helpers": ("panns_core/frontend.py", ["tests/test_core_models.py", "tests/test_train_augment.py"]),
+    "frontend_helpers": (
+        "panns_core/frontend.py",
+        [
+            "tests/test_core_models.py",
+            "tests/test_train_augment.py",
+            "tests/test_mut_frontend_helpers.py",
+        ],
+    ),
     "audio": (
         "panns_core/audio.py",
         [
