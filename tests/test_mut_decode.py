@@ -76,6 +76,7 @@ def test_blocks_are_thirty_seconds_but_bounded_in_samples():
     assert decode.block_frames(32000, 1) == 32000 * 30
     assert decode.block_frames(32000, 2) == 32000 * 30  # 1.92 M samples over both channels: under 2**21
     assert decode.block_frames(48000, 2) == 2**20  # 30 s would be 2.88 M samples: capped
+    assert decode.block_frames(48000, 3) == 2**21 // 3 and type(decode.block_frames(48000, 3)) is int
     assert decode.block_frames(2_000_000, 1) == 2**21
     assert decode.block_frames(8000, 0) == 8000 * 30  # no channel count: treated as one
     assert decode.block_frames(8000, 2**22) == 1  # absurdly many channels: still one frame per block
@@ -87,6 +88,9 @@ def test_missing_folders_and_tiny_files(tmp_path):
         decode.open_audio(tmp_path / "no.wav")
     with pytest.raises(AudioError, match=rf"^{re.escape(str(tmp_path))} is a folder, not an audio file$"):
         decode.open_audio(tmp_path)
+    (tmp_path / "none.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match=r"^none\.wav is empty \(0 bytes\): record or export it again$"):
+        decode.open_audio(tmp_path / "none.wav")
     (tmp_path / "one.wav").write_bytes(b"R")  # one byte is not empty: it is not audio
     with pytest.raises(AudioError, match=r"^one\.wav is not a decodable audio file \("):
         decode.open_audio(tmp_path / "one.wav")
@@ -139,7 +143,7 @@ def test_a_read_error_names_the_time_reached(tmp_path, monkeypatch):
 def test_pyav_keeps_the_channels_apart(tmp_path):
     path = encode(tmp_path / "t.m4a", tone(2, 48000, channels=2, freq=1000), 48000, bit_rate=192000)
     source = decode.open_audio(path)
-    assert (source.decoder, source.sample_rate, source.channels) == ("pyav", 48000, 2)
+    assert (source.name, source.decoder, source.sample_rate, source.channels) == ("t.m4a", "pyav", 48000, 2)
     assert source.declared_seconds == pytest.approx(2.0, abs=0.05)
     x = np.concatenate(all_blocks(source))
     assert x.shape[1] == 2 and 1.99 * 48000 < len(x) < 2.1 * 48000 and x.dtype == np.float32
@@ -165,21 +169,47 @@ def test_pyav_reads_interleaved_integer_pcm_exactly(tmp_path):
     np.testing.assert_array_equal(x, np.stack([left, right], 1) / np.float32(32768))
 
 
+def check_blocks(blocks, frames, size):
+    """Each block is whole decoded frames, in order; every block but the last holds at least `size`
+    samples and is handed over as soon as it does (one frame fewer would not be enough)."""
+    assert sum(map(len, blocks)) == sum(frames)
+    start = 0
+    for i, block in enumerate(blocks):
+        count = next(k for k in range(1, len(frames) - start + 1) if sum(frames[start : start + k]) == len(block))
+        if i < len(blocks) - 1:
+            assert len(block) >= size and len(block) - frames[start + count - 1] < size, (i, size, frames)
+        start += count
+    assert start == len(frames)
+
+
 def test_pyav_blocks_close_as_soon_as_they_are_full(tmp_path, monkeypatch):
     frames = []
     original = decode._frame_samples
     monkeypatch.setattr(decode, "_frame_samples", lambda f, c, w: frames.append(len(r := original(f, c, w))) or r)
-    monkeypatch.setattr(decode, "block_frames", lambda rate, channels: 3001)
-    source = decode.open_audio(encode(tmp_path / "t.webm", tone(1, 48000), 48000))
-    blocks = all_blocks(source)
-    assert sum(map(len, blocks)) == sum(frames) and len(blocks) > 5
-    start = 0
-    for i, block in enumerate(blocks):  # each block is whole decoded frames, in order ...
-        count = next(k for k in range(1, len(frames) + 1) if sum(frames[start : start + k]) == len(block))
-        if i < len(blocks) - 1:  # ... at least a block's worth, and not one frame more than needed
-            assert len(block) >= 3001 and len(block) - frames[start + count - 1] < 3001, (i, frames)
-        start += count
-    assert start == len(frames)
+    path = encode(tmp_path / "t.webm", tone(1, 48000), 48000)
+    all_blocks(decode.open_audio(path))
+    first, step = frames[0], frames[1]
+    assert set(frames[1:-1]) == {step}  # Opus: one shorter first frame, then fixed-size frames
+    # block sizes just above, at and just below whole frames, where an off-by-one in the count shows
+    for size in (first + 2 * step + 1, 3 * step + 1, 3 * step, 3 * step - 1):
+        frames.clear()
+        monkeypatch.setattr(decode, "block_frames", lambda rate, channels, size=size: size)
+        blocks = all_blocks(decode.open_audio(path))
+        assert len(blocks) > 5
+        check_blocks(blocks, frames, size)
+
+
+def test_soundfile_time_reached_is_exact(tmp_path, monkeypatch):
+    """The time in the message counts the samples delivered: with blocks of 161999 samples at 48 kHz the
+    damage shows after 3.374979 s, printed 3.37 (one sample more would print 3.38)."""
+    monkeypatch.setattr(decode, "block_frames", lambda rate, channels: 161999)
+    path = encode(tmp_path / "whole.flac", tone(6, 48000), 48000)
+    data = bytearray(path.read_bytes())
+    at = len(data) * 2 // 3
+    data[at : at + 3000] = np.random.RandomState(0).randint(0, 256, 3000).astype(np.uint8).tobytes()
+    (tmp_path / "damaged.flac").write_bytes(bytes(data))
+    with pytest.raises(AudioError, match=r"^damaged\.flac is corrupt: decoding stopped after 3\.37 s "):
+        all_blocks(decode.open_audio(tmp_path / "damaged.flac"))
 
 
 def adts(path, wave, rate):
@@ -274,7 +304,10 @@ def riff(order: str, form: bytes, *chunks: bytes) -> bytes:
 
 
 def fmt_chunk(order: str, rate: int) -> bytes:
-    return b"fmt " + struct.pack(order + "I", 16) + struct.pack(order + "HHII", 1, 1, rate, rate * 2 % 2**32)
+    return b"fmt " + struct.pack(order + "I", 16) + struct.pack(order + "HHIIHH", 1, 1, rate, rate * 2 % 2**32, 2, 16)
+
+
+GIANT = b"JUNK" + struct.pack("<I", 2**32 - 32)  # read as a signed size, -32 would jump back into the chunk before
 
 
 def declares(name: str, rate: int) -> str:
@@ -297,7 +330,22 @@ def undecodable(name: str) -> str:
         ("zero.wav", riff("<", b"WAVE", fmt_chunk("<", 0)), declares("zero.wav", 0)),
         ("low.wav", riff("<", b"WAVE", fmt_chunk("<", 999)), declares("low.wav", 999)),
         ("high.wav", riff("<", b"WAVE", fmt_chunk("<", 2_000_001)), declares("high.wav", 2_000_001)),
-        ("bigendian.wav", riff(">", b"WAVE", fmt_chunk(">", 0)), declares("bigendian.wav", 0)),
+        ("bigendian.wav", riff(">", b"WAVE", fmt_chunk(">", 999)), declares("bigendian.wav", 999)),
+        ("huge.wav", riff("<", b"WAVE", fmt_chunk("<", 4_000_000_000)), declares("huge.wav", 4_000_000_000)),
+        # no 'fmt ' chunk at all
+        ("nofmt.wav", riff("<", b"WAVE", b"data" + struct.pack("<I", 4) + b"\0" * 4), undecodable("nofmt.wav")),
+        # a chunk claiming nearly 4 GiB: nothing after it is reached, and nothing before it is looked at again
+        (
+            "giant.wav",
+            riff("<", b"WAVE", b"JUNK" + struct.pack("<I", 24) + fmt_chunk("<", 0), GIANT),
+            undecodable("giant.wav"),
+        ),
+        # only the first 4 KiB are looked at
+        (
+            "far.wav",
+            riff("<", b"WAVE", b"JUNK" + struct.pack("<I", 8192) + bytes(8192), fmt_chunk("<", 0)),
+            undecodable("far.wav"),
+        ),
         # an odd-sized chunk is padded to an even length before the next one
         ("list.wav", riff("<", b"WAVE", b"LIST" + struct.pack("<I", 3) + b"abc\0", fmt_chunk("<", 0)), None),
         # plausible rates in a header neither decoder accepts: the file is just not decodable
@@ -322,3 +370,78 @@ def test_a_rate_at_the_end_of_a_short_header_is_read(tmp_path):
     (tmp_path / "short.wav").write_bytes(data)
     with pytest.raises(AudioError, match=re.escape(declares("short.wav", 0))):
         decode.open_audio(tmp_path / "short.wav")
+
+
+def test_a_wav_whose_header_counts_no_samples_is_read_to_its_end(tmp_path):
+    """A recorder stopped before finishing the header leaves a data size of 0: libsndfile sees no samples."""
+    path = tmp_path / "unfinished.wav"
+    sf.write(path, tone(1, 8000)[:, 0], 8000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", 0)
+    path.write_bytes(bytes(data))
+    assert sf.info(str(path)).frames == 0
+    source = decode.open_audio(path)
+    assert source.decoder == "pyav" and sum(len(b) for b in source.blocks()) == 8000
+    # while a header counting one sample is trusted: libsndfile reads that one sample
+    data[at + 4 : at + 8] = struct.pack("<I", 2)
+    path.write_bytes(bytes(data))
+    source = decode.open_audio(path)
+    assert source.decoder == "soundfile" and [b.shape for b in source.blocks()] == [(1, 1)]
+
+
+def test_streamed_flac_goes_to_pyav_without_a_length(tmp_path):
+    source = decode.open_audio(encode(tmp_path / "piped.flac", tone(1, 44100), 44100, streamed=True))
+    assert (source.decoder, source.declared_seconds) == ("pyav", None)
+
+
+def test_implausible_rates_name_the_file_in_both_decoders(tmp_path):
+    path = tmp_path / "r999.wav"
+    sf.write(path, np.zeros(100, np.float32), 1000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[24:32] = struct.pack("<II", 999, 1998)
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError, match=r"^r999\.wav: the sample rate must be .* got 999$"):
+        decode.open_audio(path)  # libsndfile opens it
+    low = tmp_path / "low.mka"  # libsndfile refuses Matroska: PyAV opens it
+    with av.open(str(low), "w", format="matroska") as out:
+        stream = out.add_stream("pcm_s16le", rate=500, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 500), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 500
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with pytest.raises(AudioError, match=r"^low\.mka: the sample rate must be .* got 500$"):
+        decode.open_audio(low)
+
+
+def test_the_audio_of_a_video_is_decoded(tmp_path):
+    """A phone video: a picture stream beside the sound. Only the sound is decoded."""
+    path = tmp_path / "clip.webm"
+    wave = tone(1, 48000)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libvpx", rate=10)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        audio = out.add_stream("libopus", rate=48000, layout="mono")
+        for i in range(10):
+            picture = av.VideoFrame.from_ndarray(np.full((32, 32, 3), i * 20, np.uint8), format="rgb24")
+            out.mux(video.encode(picture))
+        for start in range(0, len(wave), 960):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave[start : start + 960].T), "fltp", "mono")
+            frame.sample_rate = 48000
+            out.mux(audio.encode(frame))
+        out.mux(video.encode(None))
+        out.mux(audio.encode(None))
+    source = decode.open_audio(path)
+    x = np.concatenate(list(source.blocks()))
+    assert source.channels == 1 and 0.99 * 48000 < len(x) < 1.05 * 48000
+    assert strength_at(x[4800:43200, 0], 440, 48000) > 0.9
+
+
+def test_pyav_time_reached_is_exact(tmp_path):
+    """92 AAC frames at 11025 Hz are 8.544943 s, printed 8.54 (one sample more would print 8.55)."""
+    first = adts(tmp_path / "a.aac", tone(91 * 1024 / 11025, 11025), 11025)
+    assert sum(len(b) for b in decode.open_audio(tmp_path / "a.aac").blocks()) == 92 * 1024  # + the priming frame
+    second = adts(tmp_path / "b.aac", tone(0.5, 11025, channels=2), 11025)
+    (tmp_path / "both.aac").write_bytes(first + second)
+    with pytest.raises(AudioError, match=r"^both\.aac changes from 11025 Hz x 1 channels to 11025 Hz x 2 at 8\.54 s"):
+        all_blocks(decode.open_audio(tmp_path / "both.aac"))

@@ -1,0 +1,167 @@
+"""Checkpoint reading and writing, details a user meets: numpy state in official files (new and old numpy), the
+exact refusal messages, the deprecated tuple access, and what a saved file carries. Small models, no network."""
+
+import os
+import pickle
+import stat
+
+import numpy as np
+import pytest
+import torch
+
+from panns_core import CheckpointError, create_model
+from panns_core.checkpoints import (
+    LoadedCheckpoint,
+    atomic_save,
+    load_checkpoint,
+    model_config,
+    read_checkpoint,
+    save_checkpoint,
+)
+from panns_core.config import AudioConfig
+from panns_core.labels import ANIMAL, from_classes
+
+SAFETY = (
+    "Use an official PANNs checkpoint (python -m panns_core list) or one written by this package "
+    "(python -m train fit); a file from elsewhere can be re-saved as a plain state dict of tensors."
+)
+DTYPES = ("f4", "f8", "i4", "i8", "u1", "b1", "f2", "u4", "u8", "i2")
+
+
+class Payload:  # an arbitrary object: never unpickled
+    pass
+
+
+def test_numpy_state_of_every_common_dtype_loads(tmp_path):
+    arrays = {t: np.array([0, 1, 3]).astype(t) for t in DTYPES}
+    scalars = {t: np.array([1]).astype(t)[0] for t in DTYPES}
+    torch.save({"model": {"w": torch.ones(2)}, "arrays": arrays, "scalars": scalars}, tmp_path / "s.pth")
+    obj = read_checkpoint(tmp_path / "s.pth")
+    for t in DTYPES:
+        assert obj["arrays"][t].dtype == np.dtype(t) and obj["arrays"][t].tolist() == arrays[t].tolist(), t
+        assert obj["scalars"][t].dtype == np.dtype(t) and obj["scalars"][t] == scalars[t], t
+    assert torch.equal(obj["model"]["w"], torch.ones(2))
+
+
+def test_files_pickled_by_numpy_1_load(tmp_path):
+    """The Zenodo files were written with numpy 1, which pickles arrays as numpy.core.multiarray."""
+    path = tmp_path / "old.pth"
+    state = {"model": {"w": torch.arange(3.0)}, "queue": np.arange(3), "lr": np.float64(2.5)}
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    assert data.count(b"cnumpy._core.multiarray\n") >= 2
+    path.write_bytes(data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n"))
+    obj = read_checkpoint(path)
+    assert obj["queue"].tolist() == [0, 1, 2] and obj["lr"] == 2.5 and torch.equal(obj["model"]["w"], torch.arange(3.0))
+
+
+def test_what_a_file_that_is_no_checkpoint_holds_is_named(tmp_path):
+    cases = {
+        "empty.pth": (b"", "an empty file"),
+        "notes.pth": (b"these are notes, " * 80, "text"),
+        "blob.pth": (b"\x00\x01\xfe\xff" * 300, r"bytes b'\x00\x01\xfe\xff'"),
+        "tab.pth": (b"\tab\x00" * 10, r"bytes b'\tab\x00'"),  # ASCII but not printable
+    }
+    for name, (data, kind) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(CheckpointError) as err:
+            read_checkpoint(tmp_path / name)
+        assert str(err.value) == (
+            f"{tmp_path / name} ({len(data):,} bytes) is not a readable PyTorch checkpoint: it holds {kind}, "
+            "not a zip archive or pickle written by torch.save"
+        )
+    with pytest.raises(CheckpointError, match=r"^checkpoint \S+nothing\.pth does not exist$"):
+        read_checkpoint(tmp_path / "nothing.pth")
+
+
+def test_refusals_say_why_without_torchs_advice(tmp_path):
+    torch.save({"model": {"w": torch.ones(1)}, "evil": Payload()}, tmp_path / "evil.pth")
+    with pytest.raises(CheckpointError) as err:
+        read_checkpoint(tmp_path / "evil.pth")
+    assert str(err.value) == (
+        f"{tmp_path / 'evil.pth'} was refused for safety: it holds objects that are not safe to load "
+        f"(GLOBAL {__name__}.Payload), and loading them could run code. Only tensors, plain containers "
+        f"and numpy arrays are accepted. {SAFETY}"
+    )
+    data = pickle.dumps({1, 2}, protocol=4)  # a pickle opcode the safe loader does not know
+    (tmp_path / "set.pth").write_bytes(data)
+    with pytest.raises(CheckpointError) as err:
+        read_checkpoint(tmp_path / "set.pth")
+    assert str(err.value) == (
+        f"{tmp_path / 'set.pth'} ({len(data):,} bytes) is not a readable PyTorch checkpoint and was refused "
+        f"for safety: Unsupported operand 149. {SAFETY}"
+    )
+    assert "weights_only" not in str(err.value)
+
+
+def test_a_checkpoint_must_be_a_dict(tmp_path):
+    torch.save([torch.ones(1)], tmp_path / "list.pth")
+    with pytest.raises(CheckpointError, match=r"list\.pth holds a list, not a checkpoint dict$"):
+        read_checkpoint(tmp_path / "list.pth")
+
+
+def test_the_deprecated_tuple_and_dict_access(tmp_path):
+    model = torch.nn.Linear(2, 3)  # the access paths do not care what the model is
+    labels = from_classes("birds", ["a", "b", "c"])
+    loaded = LoadedCheckpoint(
+        model, "MobileNetV1", labels, AudioConfig(), tmp_path / "m.pth", iteration=7, config={"x": 1}
+    )
+    with pytest.warns(DeprecationWarning, match=r"unpacking load_checkpoint\(\) is deprecated"):
+        first, info = loaded
+    assert first is model and info is loaded
+    assert loaded[0] is model and loaded[1] is loaded  # no warning: the tuple positions
+    with pytest.warns(DeprecationWarning, match=r"checkpoint info\['iteration'\] is deprecated: use the \.iteration"):
+        assert loaded["iteration"] == 7
+    with pytest.warns(DeprecationWarning):
+        assert (loaded["classes_num"], loaded["label_set"], loaded["arch"]) == (3, "birds", "MobileNetV1")
+    with pytest.raises(KeyError):
+        loaded["model"]
+    with pytest.warns(DeprecationWarning):
+        assert loaded.get("iteration") == 7 and loaded.get("config") == {"x": 1} and loaded.get("weights") is None
+    assert loaded.get("model") is None and loaded.get("nope", 5) == 5
+    assert loaded.path == tmp_path / "m.pth" and loaded.classes_num == 3 and loaded.label_set == "birds"
+
+
+def test_model_config_keeps_known_sets_by_name_and_others_in_full():
+    model = create_model("MobileNetV1", classes_num=65, sample_rate=16000, fmax=8000)
+    config = model_config(model, ANIMAL)
+    assert config == {
+        "arch": "MobileNetV1",
+        "classes_num": 65,
+        "label_set": "animal",
+        "audio": model.audio.to_dict(),
+    }
+    assert config["audio"]["sample_rate"] == 16000
+    assert model_config(model, "animal") == config  # by name
+    assert model_config(model)["label_set"] == "animal"  # by head width
+    birds = from_classes("birds", ["/m/a", "/m/b", "/m/c"], ["A", "B", "C"])
+    small = create_model("MobileNetV1", classes_num=3)
+    assert model_config(small, birds)["labels"] == {"mids": ["/m/a", "/m/b", "/m/c"], "names": ["A", "B", "C"]}
+    assert model_config(small, birds)["label_set"] == "birds"
+
+
+def test_saved_files_are_readable_by_others_and_replace_atomically(tmp_path):
+    old = os.umask(0o027)
+    try:
+        path = atomic_save({"model": {"w": torch.ones(2)}}, tmp_path / "deep" / "er" / "a.pth")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # not mkstemp's 0600: the umask decides
+    assert path == tmp_path / "deep" / "er" / "a.pth" and torch.equal(
+        read_checkpoint(path)["model"]["w"], torch.ones(2)
+    )
+    # a save that fails half-way leaves the previous file whole and no temporary file behind
+    with pytest.raises(pickle.PicklingError):
+        atomic_save({"model": {"w": torch.ones(2)}, "bad": lambda: 0}, path)
+    assert torch.equal(read_checkpoint(path)["model"]["w"], torch.ones(2))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.pth"]
+
+
+def test_saved_extras_and_config_overrides(tmp_path):
+    model = create_model("MobileNetV1").reset_head(ANIMAL)
+    path = save_checkpoint(tmp_path / "x.pth", model, config={"fit": {"lr": 0.1}, "label_set": "animal"}, iteration=3)
+    obj = read_checkpoint(path)
+    assert set(obj) == {"model", "config", "iteration"} and obj["iteration"] == 3
+    assert obj["config"]["fit"] == {"lr": 0.1} and obj["config"]["arch"] == "MobileNetV1"
+    loaded = load_checkpoint(path)
+    assert loaded.config == obj["config"] and loaded.labels.name == "animal" and loaded.iteration == 3
