@@ -185,3 +185,15 @@ def test_offline_hub_weights_come_from_the_hub_cache(tmp_path, monkeypatch):
     with pytest.raises(WeightsUnavailableError, match=r"\(PANNS_OFFLINE=1\)"):
         dl.download(entry("http://127.0.0.1:9/w.pth", filename="x.pth"), cache=tmp_path / "cache", progress=False)
     assert not (tmp_path / "cache" / "x.pth.part").exists()
+
+
+def test_only_the_hf_scheme_names_a_hub_file(monkeypatch):
+    """Another scheme of the same length is not read as a Hub path with its first five characters cut off."""
+    import huggingface_hub
+
+    from panns_core.errors import CheckpointError
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("asked the Hub"))
+    for uri in ("HF://me/repo/w.pth", "s3://me/repo/w.pth", "gs://me/repo/w.pth"):
+        with pytest.raises(CheckpointError, match="is not of the form hf://owner/repo/file.pth"):
+            dl.hub_file(uri)

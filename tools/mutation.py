@@ -78,7 +78,7 @@ MODULES = {
         "panns_core/tagger.py",
         ["tests/test_core_tagger.py", "tests/test_gaps_windowing.py", "tests/test_gaps_tagger.py"],
     ),
-    "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py"]),
+    "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py", "tests/test_mut_checkpoints.py"]),
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py"]),
     "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py"]),
     "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py"]),
