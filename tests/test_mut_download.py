@@ -10,12 +10,19 @@ import urllib.request
 from dataclasses import replace
 
 import pytest
+from tqdm import tqdm
 
 from panns_core import download as dl
 from panns_core.errors import DownloadError, WeightsUnavailableError
 from panns_core.weights import PRETRAINED
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes: "10.0k" on a 1024-based progress bar
+
+# tqdm guards every bar (disabled ones too) with one multiprocessing lock, shared by all processes forked after
+# it exists. Mutation testing forks one process per mutant: one that exits holding it (a mutant that makes the
+# bar raise mid-refresh) hangs every later run that touches a bar. Set before any bar exists (at collection),
+# a thread lock is private to each process.
+tqdm.set_lock(threading.RLock())
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
