@@ -136,7 +136,10 @@ def test_http_errors_are_unavailable_weights_with_the_cause(tmp_path, url):
     with pytest.raises(WeightsUnavailableError) as err:
         dl.download(entry(url), cache=tmp_path, progress=False)
     assert not isinstance(err.value, DownloadError)  # nothing was fetched: no checksum failed
-    assert "w.pth is not available (download failed: HTTP Error 404: Not Found). Fetch it with" in str(err.value)
+    assert str(err.value) == (
+        "w.pth is not available (download failed: HTTP Error 404: Not Found). Fetch it with `python -m panns_core "
+        f"download Cnn14`, or download {url} yourself and put it at {tmp_path / 'w.pth'}."
+    )
     assert not (tmp_path / "w.pth").exists() and not (tmp_path / "w.pth.part").exists()
 
 
@@ -204,3 +207,8 @@ def test_only_the_hf_scheme_names_a_hub_file(monkeypatch):
     for uri in ("HF://me/repo/w.pth", "s3://me/repo/w.pth", "gs://me/repo/w.pth"):
         with pytest.raises(CheckpointError, match="is not of the form hf://owner/repo/file.pth"):
             dl.hub_file(uri)
+
+
+def test_downloads_show_progress_unless_told_not_to(tmp_path, url, capsys):
+    dl.download(entry(url), cache=tmp_path)
+    assert "w.pth: 100%" in bar_text(capsys)
