@@ -212,3 +212,29 @@ def test_only_the_hf_scheme_names_a_hub_file(monkeypatch):
 def test_downloads_show_progress_unless_told_not_to(tmp_path, url, capsys):
     dl.download(entry(url), cache=tmp_path)
     assert "w.pth: 100%" in bar_text(capsys)
+
+
+def test_checksums_read_the_file_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A released checkpoint is hundreds of MB: it is hashed in 1 MiB reads, never loaded whole."""
+    data = bytes(range(256)) * (3 * 4096 + 7)  # 3 MiB and a bit
+    path = tmp_path / "big.pth"
+    path.write_bytes(data)
+    reads = []
+
+    class Recording:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def read(self, n=-1):
+            reads.append(n)
+            return self.f.read(n)
+
+    monkeypatch.setattr(dl, "open", lambda p, mode: Recording(open(p, mode)), raising=False)
+    assert dl.file_digest(path, "sha256") == hashlib.sha256(data).hexdigest()
+    assert reads and all(n == dl.CHUNK == 1 << 20 for n in reads) and len(reads) == 5  # 4 reads and the empty one
