@@ -5,6 +5,7 @@ import os
 import pickle
 import stat
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import torch
 from panns_core import CheckpointError
 from panns_core.checkpoints import (
     LoadedCheckpoint,
+    _unpickler_reason,
     atomic_save,
     model_config,
     read_checkpoint,
@@ -118,16 +120,23 @@ def test_the_deprecated_tuple_and_dict_access(tmp_path):
     loaded = LoadedCheckpoint(
         model, "MobileNetV1", labels, AudioConfig(), tmp_path / "m.pth", iteration=7, config={"x": 1}
     )
-    with pytest.warns(DeprecationWarning, match=r"unpacking load_checkpoint\(\) is deprecated"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         first, info = loaded
-    assert first is model and info is loaded
+        iteration = loaded["iteration"]
+    assert first is model and info is loaded and iteration == 7
+    assert [str(w.message) for w in caught] == [
+        "unpacking load_checkpoint() is deprecated: use its .model and other fields",
+        "checkpoint info['iteration'] is deprecated: use the .iteration field",
+    ]
+    # the warnings point at the caller's line, where the old access has to be changed
+    assert all(w.category is DeprecationWarning and w.filename == __file__ for w in caught)
     assert loaded[0] is model and loaded[1] is loaded  # no warning: the tuple positions
-    with pytest.warns(DeprecationWarning, match=r"checkpoint info\['iteration'\] is deprecated: use the \.iteration"):
-        assert loaded["iteration"] == 7
     with pytest.warns(DeprecationWarning):
         assert (loaded["classes_num"], loaded["label_set"], loaded["arch"]) == (3, "birds", "MobileNetV1")
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError) as err:
         loaded["model"]
+    assert err.value.args == ("model",)
     with pytest.warns(DeprecationWarning):
         assert loaded.get("iteration") == 7 and loaded.get("config") == {"x": 1} and loaded.get("weights") is None
     assert loaded.get("model") is None and loaded.get("nope", 5) == 5
@@ -153,12 +162,24 @@ def test_model_config_keeps_known_sets_by_name_and_others_in_full():
 
 
 def test_saved_files_are_readable_by_others_and_replace_atomically(tmp_path):
-    old = os.umask(0o027)
+    seen = []
+    real_save = torch.save
+
+    def save_and_look(obj, f):  # what is in the folder while the bytes are being written
+        seen.extend(p.name for p in (tmp_path / "deep" / "er").iterdir())
+        real_save(obj, f)
+
+    old = os.umask(0o022)
     try:
-        path = atomic_save({"model": {"w": torch.ones(2)}}, tmp_path / "deep" / "er" / "a.pth")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(torch, "save", save_and_look)
+            path = atomic_save({"model": {"w": torch.ones(2)}}, tmp_path / "deep" / "er" / "a.pth")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # not mkstemp's 0600: the umask decides
+    # the bytes go to a temporary file beside the target (a rename is atomic only within one file system),
+    # named after it and ending in .tmp, so that one left by a crash is recognisable
+    assert len(seen) == 1 and seen[0].startswith("a.pth.") and seen[0].endswith(".tmp"), seen
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's 0600: the umask decides
     assert path == tmp_path / "deep" / "er" / "a.pth" and torch.equal(
         read_checkpoint(path)["model"]["w"], torch.ones(2)
     )
@@ -184,3 +205,77 @@ def test_saved_extras_and_config_overrides(tmp_path):
     }
     assert obj["model"].keys() == model.state_dict().keys()
     assert all(torch.equal(obj["model"][k], v) for k, v in model.state_dict().items())
+
+
+def test_saving_with_a_label_set_and_without_extra_config(tmp_path):
+    birds = from_classes("birds", ["/m/a", "/m/b", "/m/c"], ["A", "B", "C"])
+    obj = read_checkpoint(save_checkpoint(tmp_path / "b.pth", Tiny(3), label_set=birds))
+    assert set(obj) == {"model", "config"}
+    assert obj["config"]["label_set"] == "birds"
+    assert obj["config"]["labels"] == {"mids": ["/m/a", "/m/b", "/m/c"], "names": ["A", "B", "C"]}
+
+
+def test_tensors_go_where_map_location_says(tmp_path):
+    torch.save({"model": {"w": torch.ones(2)}}, tmp_path / "plain.pth")
+    torch.save({"model": {"w": torch.ones(2)}, "queue": np.arange(3)}, tmp_path / "numpy.pth")  # the retry path
+    for name in ("plain.pth", "numpy.pth"):
+        assert read_checkpoint(tmp_path / name, map_location="meta")["model"]["w"].device.type == "meta", name
+        assert read_checkpoint(tmp_path / name)["model"]["w"].device.type == "cpu", name
+
+
+def test_torchs_switch_to_unsafe_loading_is_ignored(tmp_path, monkeypatch):
+    """TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD turns torch.load's safety off where a caller does not ask for it."""
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    torch.save({"model": {"w": torch.ones(1)}, "evil": Payload()}, tmp_path / "evil.pth")
+    # numpy first: refused by the first load, retried with numpy allowed, refused again for the payload
+    torch.save({"queue": np.arange(3), "model": {"w": torch.ones(1)}, "evil": Payload()}, tmp_path / "np_evil.pth")
+    for name in ("evil.pth", "np_evil.pth"):
+        with pytest.raises(CheckpointError, match=rf"was refused for safety: .*\(GLOBAL {__name__}\.Payload\)"):
+            read_checkpoint(tmp_path / name)
+
+
+def test_a_corrupt_file_names_the_error(tmp_path):
+    data = pickle.dumps(12345, protocol=2)  # a pickle, but not one torch.save wrote
+    (tmp_path / "n.pth").write_bytes(data)
+    with pytest.raises(CheckpointError) as err:
+        read_checkpoint(tmp_path / "n.pth")
+    assert str(err.value).startswith(
+        f"{tmp_path / 'n.pth'} ({len(data)} bytes) is not a readable PyTorch checkpoint; it may be truncated or "
+        "corrupt: RuntimeError: "
+    )
+
+
+@pytest.mark.parametrize(
+    "message, reason",
+    [
+        # torch 2.6: the reason on its own line after the marker
+        (
+            "Weights only load failed. Re-running `torch.load` with `weights_only` set to `False` will likely "
+            "succeed.\nPlease file an issue: WeightsUnpickler error: \n\nUnsupported operand 149\n\n"
+            "Check the documentation of torch.load to learn more about weights_only.",
+            "Unsupported operand 149",
+        ),
+        # the reason on the marker's line
+        (
+            "Weights only load failed. Please file an issue: WeightsUnpickler error: Unsupported operand 149\n"
+            "Check the documentation of torch.load.",
+            "Unsupported operand 149",
+        ),
+        # only the first marker counts
+        (
+            "WeightsUnpickler error: Unsupported operand 149\n(in WeightsUnpickler error: data.pkl)",
+            "Unsupported operand 149",
+        ),
+        # no marker: every line of advice is left out, whichever way it is recognised
+        (
+            "Weights only load failed with `weights_only` on.\nPlease file an issue so that we can help.\n"
+            "Check the documentation to learn more.\n(1) Retry as advised.\n(2) Or allow the global.\n"
+            "See torch.load for details.\nUnsupported operand: X.",
+            "Unsupported operand: X",
+        ),
+        # nothing but advice
+        ("Weights only load failed with `weights_only`.\nPlease retry.", "the file's contents are not plain tensors"),
+    ],
+)
+def test_torchs_reason_is_kept_and_its_advice_left_out(message, reason):
+    assert _unpickler_reason(pickle.UnpicklingError(message)) == reason
