@@ -3,9 +3,11 @@ exact refusal messages, the deprecated tuple access, and what a saved file carri
 
 import os
 import pickle
+import re
 import stat
 import threading
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,14 +16,21 @@ import torch
 from panns_core import CheckpointError
 from panns_core.checkpoints import (
     LoadedCheckpoint,
+    _labels_of,
     _unpickler_reason,
     atomic_save,
+    check_state_dict,
+    head_to_animal,
+    infer_arch,
+    load_checkpoint,
     model_config,
     read_checkpoint,
     save_checkpoint,
+    split_checkpoint,
 )
 from panns_core.config import AudioConfig
 from panns_core.labels import ANIMAL, from_classes
+from panns_core.weights import PRETRAINED
 
 SAFETY = (
     "Use an official PANNs checkpoint (python -m panns_core list) or one written by this package "
@@ -279,3 +288,109 @@ def test_a_corrupt_file_names_the_error(tmp_path):
 )
 def test_torchs_reason_is_kept_and_its_advice_left_out(message, reason):
     assert _unpickler_reason(pickle.UnpicklingError(message)) == reason
+
+
+# ------------------------------------------------------------------ reading a file's layout, without building a model
+def test_the_state_dict_is_found_in_every_layout():
+    state = {"a.weight": torch.ones(2), "b.bias": torch.zeros(1)}
+    assert split_checkpoint({"model": state, "iteration": 5}) == (state, {})  # official
+    assert split_checkpoint({"model": state, "config": {"arch": "Cnn14"}}) == (state, {"arch": "Cnn14"})  # ours
+    assert split_checkpoint(state) == (state, {})  # bare
+    assert split_checkpoint({"model": state, "config": "not a dict"}) == (state, {})
+    for bad in ({"model": {}}, {"model": {"a": 1}}, {"model": [torch.ones(1)]}, {"iteration": torch.ones(1), "x": 2}):
+        with pytest.raises(CheckpointError) as err:
+            split_checkpoint(bad, "f.pth")
+        assert str(err.value) == "f.pth has no state dict of tensors (expected a 'model' entry or a bare state dict)"
+
+
+def test_the_architecture_comes_from_config_then_name_then_layout(tmp_path):
+    t = torch.ones(1)
+    assert infer_arch({}, {"arch": "ResNet38"}, "Cnn14_mAP=0.431.pth") == "ResNet38"
+    assert infer_arch({}, {"arch": ""}, "MobileNetV1_x.pth") == "MobileNetV1"  # an empty entry says nothing
+    # the longest registered name that starts the file name, wherever the file lies
+    assert infer_arch({}, {}, "Cnn14_DecisionLevelMax_mAP=0.385.pth") == "Cnn14_DecisionLevelMax"
+    assert (
+        infer_arch({}, {}, str(tmp_path / "Cnn14" / "Wavegram_Logmel_Cnn14_mAP=0.439.pth")) == "Wavegram_Logmel_Cnn14"
+    )
+    layouts = {
+        "pre_conv0.weight": "Wavegram_Logmel_Cnn14",
+        "resnet.layer1.0.conv1.weight": "ResNet38",
+        "features.0.0.weight": "MobileNetV1",
+        "conv_block6.conv1.weight": "Cnn14",
+    }
+    for key, arch in layouts.items():
+        assert infer_arch({key: t, "fc_audioset.weight": t}, {}, "weights.pth") == arch
+    # Wavegram-Logmel-CNN14 also has Cnn14's blocks: its own key decides
+    assert infer_arch({"conv_block6.conv1.weight": t, "pre_conv0.weight": t}, {}) == "Wavegram_Logmel_Cnn14"
+    assert infer_arch({"fc1.weight": t}, {}, "weights.pth") is None
+
+
+def test_a_state_dict_that_does_not_fit_is_described(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 4))  # 0.weight 0.bias 1.weight 1.bias
+    good = model.state_dict()
+    check_state_dict(model, dict(good))
+    state = {"0.weight": torch.zeros(3, 5), "0.bias": good["0.bias"], "x": t1(), "y": t1(), "z": t1(), "w": t1()}
+    with pytest.raises(CheckpointError) as err:
+        check_state_dict(model, state, "f.pth")
+    assert str(err.value) == (
+        "f.pth does not fit Sequential: 2 missing weights (e.g. 1.weight, 1.bias); "
+        "4 unexpected weights (e.g. x, y, z); 1 shape mismatches (e.g. 0.weight: file (3, 5) vs model (3, 2))"
+    )
+    tiny = Tiny(3)
+    with pytest.raises(CheckpointError, match=r"^checkpoint does not fit MobileNetV1: 1 missing weights"):
+        check_state_dict(tiny, {"fc_audioset.weight": torch.zeros(3, 2)})
+
+
+def t1():
+    return torch.ones(1)
+
+
+def test_labels_come_from_the_caller_then_the_file_then_the_release(tmp_path):
+    path = tmp_path / "mine.pth"
+    saved = {"labels": {"mids": ["/m/a", "/m/b"], "names": ["A", "B"]}}
+    assert _labels_of(saved, None, 2, None, path).names == ("A", "B")
+    assert _labels_of(saved, None, 2, None, path).name == "mine"  # named after the file without a set name
+    assert _labels_of({**saved, "label_set": "birds"}, None, 2, None, path).name == "birds"
+    only_mids = {"labels": {"mids": ["/m/a", "/m/b"]}}
+    assert _labels_of(only_mids, None, 2, None, path).names == ("/m/a", "/m/b")
+    assert _labels_of({"label_set": "animal"}, None, 65, None, path) is ANIMAL
+    caller = from_classes("caller", ["x", "y"])
+    assert _labels_of(saved, None, 2, caller, path) is caller
+    with pytest.warns(UserWarning, match=rf"^{re.escape(str(path))} predicts 2 classes, which match no known"):
+        unknown = _labels_of({"label_set": "no-such-set"}, None, 2, None, path)
+    assert unknown.names == ("class_0", "class_1")
+    release = replace(PRETRAINED["Cnn14"], label_set="animal")
+    assert _labels_of({}, release, 65, None, path) is ANIMAL
+    assert _labels_of({"label_set": "animal"}, PRETRAINED["Cnn14"], 65, None, path) is ANIMAL  # the file wins
+
+
+def test_load_checkpoint_refuses_before_building_anything(tmp_path):
+    t = torch.ones(1)
+    torch.save({"conv_block6.conv1.weight": t, "fc_audioset.weight": torch.zeros(5, 2)}, tmp_path / "w.pth")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "w.pth", classes_num=3)
+    assert str(err.value) == f"{tmp_path / 'w.pth'} predicts 5 classes, not the 3 asked for"
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "w.pth", arch="Nope")
+    assert str(err.value) == (
+        f"unknown architecture 'Nope' for {tmp_path / 'w.pth'}; known: "
+        "Cnn14, Cnn14_DecisionLevelMax, MobileNetV1, ResNet38, Wavegram_Logmel_Cnn14"
+    )
+    torch.save({"conv_block6.conv1.weight": t}, tmp_path / "headless.pth")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "headless.pth")
+    assert str(err.value) == f"{tmp_path / 'headless.pth'} has no fc_audioset head: not a PANNs checkpoint"
+    torch.save({"fc1.weight": t}, tmp_path / "x.pth")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "x.pth")
+    assert str(err.value) == (
+        f"cannot tell the architecture of {tmp_path / 'x.pth'}; pass arch= one of "
+        "Cnn14, Cnn14_DecisionLevelMax, MobileNetV1, ResNet38, Wavegram_Logmel_Cnn14"
+    )
+
+
+def test_head_to_animal_needs_a_general_head():
+    with pytest.warns(DeprecationWarning, match=r"use model\.reset_head\(panns_core\.labels\.ANIMAL\)"):
+        with pytest.raises(CheckpointError) as err:
+            head_to_animal(Tiny(3))
+    assert str(err.value) == "head_to_animal needs a 527-class head, this one has 3"
