@@ -29,6 +29,7 @@ from panns_core.checkpoints import (
     split_checkpoint,
 )
 from panns_core.config import AudioConfig
+from panns_core.errors import ConfigError
 from panns_core.labels import ANIMAL, from_classes
 from panns_core.weights import PRETRAINED
 
@@ -325,15 +326,16 @@ def test_the_architecture_comes_from_config_then_name_then_layout(tmp_path):
 
 
 def test_a_state_dict_that_does_not_fit_is_described(tmp_path):
-    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 4))  # 0.weight 0.bias 1.weight 1.bias
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 4), torch.nn.Linear(4, 5))
     good = model.state_dict()
     check_state_dict(model, dict(good))
-    state = {"0.weight": torch.zeros(3, 5), "0.bias": good["0.bias"], "x": t1(), "y": t1(), "z": t1(), "w": t1()}
+    state = {"0.weight": torch.zeros(3, 5), "0.bias": torch.zeros(2), "x": t1(), "y": t1(), "z": t1(), "w": t1()}
     with pytest.raises(CheckpointError) as err:
         check_state_dict(model, state, "f.pth")
     assert str(err.value) == (
-        "f.pth does not fit Sequential: 2 missing weights (e.g. 1.weight, 1.bias); "
-        "4 unexpected weights (e.g. x, y, z); 1 shape mismatches (e.g. 0.weight: file (3, 5) vs model (3, 2))"
+        "f.pth does not fit Sequential: 4 missing weights (e.g. 1.weight, 1.bias, 2.weight); "
+        "4 unexpected weights (e.g. x, y, z); "
+        "2 shape mismatches (e.g. 0.weight: file (3, 5) vs model (3, 2); 0.bias: file (2,) vs model (3,))"
     )
     tiny = Tiny(3)
     with pytest.raises(CheckpointError, match=r"^checkpoint does not fit MobileNetV1: 1 missing weights"):
@@ -358,6 +360,8 @@ def test_labels_come_from_the_caller_then_the_file_then_the_release(tmp_path):
     with pytest.warns(UserWarning, match=rf"^{re.escape(str(path))} predicts 2 classes, which match no known"):
         unknown = _labels_of({"label_set": "no-such-set"}, None, 2, None, path)
     assert unknown.names == ("class_0", "class_1")
+    with pytest.raises(ConfigError, match="0 ids but 2 names"):  # names without ids: refused, not a crash
+        _labels_of({"labels": {"names": ["A", "B"]}}, None, 2, None, path)
     release = replace(PRETRAINED["Cnn14"], label_set="animal")
     assert _labels_of({}, release, 65, None, path) is ANIMAL
     assert _labels_of({"label_set": "animal"}, PRETRAINED["Cnn14"], 65, None, path) is ANIMAL  # the file wins
@@ -379,6 +383,9 @@ def test_load_checkpoint_refuses_before_building_anything(tmp_path):
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(tmp_path / "headless.pth")
     assert str(err.value) == f"{tmp_path / 'headless.pth'} has no fc_audioset head: not a PANNs checkpoint"
+    torch.save({"model": {}}, tmp_path / "empty.pth")
+    with pytest.raises(CheckpointError, match=rf"^{re.escape(str(tmp_path / 'empty.pth'))} has no state dict"):
+        load_checkpoint(tmp_path / "empty.pth")
     torch.save({"fc1.weight": t}, tmp_path / "x.pth")
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(tmp_path / "x.pth")
