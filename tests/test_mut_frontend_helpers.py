@@ -4,6 +4,7 @@ deprecated `LogmelFrontend` name."""
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import pytest
@@ -81,7 +82,9 @@ def test_the_old_frontend_name_warns_from_the_callers_line_and_gives_the_base_cl
         assert frontend.LogmelFrontend is PannsModel
     assert len(caught) == 1 and caught[0].category is DeprecationWarning
     assert str(caught[0].message) == "panns_core.frontend.LogmelFrontend is now panns_core.models.PannsModel"
-    assert caught[0].filename == __file__  # stacklevel points at the code that used the old name
+    # stacklevel points at the code that used the old name; under mutmut its trampoline adds a frame in between
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        assert caught[0].filename == __file__
 
 
 def test_other_missing_names_are_attribute_errors():
