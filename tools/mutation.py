@@ -107,7 +107,10 @@ MODULES = {
             "--deselect=tests/test_core_tagger.py::test_windows_timeline_and_frames",
         ],
     ),
-    "checkpoints": ("panns_core/checkpoints.py", ["tests/test_core_checkpoints.py", "tests/test_mut_checkpoints.py"]),
+    "checkpoints": (
+        "panns_core/checkpoints.py",
+        ["tests/test_core_checkpoints.py", "tests/test_mut_checkpoints.py", "tests/test_mut_checkpoints_load.py"],
+    ),
     "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
     "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py"]),
     "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py"]),
