@@ -155,12 +155,20 @@ def results(work: Path) -> dict:
     return dict((part.strip() for part in line.rsplit(":", 1)) for line in listing.splitlines() if ":" in line)
 
 
-def count(work: Path, source: str, seconds: float, rc: int, only: Optional[set] = None) -> dict:
-    """Killed/survived counts in a scratch folder (over the sampled mutants only, when `only` is given)."""
+def count(
+    work: Path, source: str, seconds: float, rc: int, only: Optional[set] = None, earlier: Optional[dict] = None
+) -> dict:
+    """Killed/survived counts in a scratch folder (over the sampled mutants only, when `only` is given).
+
+    `earlier`: the verdicts before a recheck. A mutant killed then and left unchecked by the recheck stays
+    killed: tests were only added since (a recheck after removing tests needs a full run).
+    """
     counts, survivors = {}, []
     for name, status in results(work).items():
         if only is not None and name not in only:
             continue
+        if earlier and status == "not checked" and earlier.get(name) in ("killed", "timeout"):
+            status = earlier[name]
         counts[status] = counts.get(status, 0) + 1
         if status in ("survived", "no tests", "not checked"):
             survivors.append(f"{name} ({status})")
@@ -198,6 +206,7 @@ def recheck_module(name: str, keep: Path) -> dict:
     sampled = keep / name / "sample.json"
     chosen = set(json.loads(sampled.read_text())) if sampled.exists() else None
     before = count(work, source, 0, 0, only=chosen)
+    earlier = results(work)  # a new test file in the selection makes mutmut forget its earlier verdicts
     names = [s.split(" (")[0] for s in before["survivors"]]
     if not names:  # nothing left to rerun (an empty list would make mutmut run every mutant)
         return before
@@ -206,7 +215,7 @@ def recheck_module(name: str, keep: Path) -> dict:
         [*MUTMUT, "run", "--max-children", "2", *names], cwd=work, capture_output=True, text=True, env=SINGLE_THREADED
     )
     (keep / name / "recheck.log").write_text(proc.stdout + proc.stderr)
-    row = count(work, source, time.time() - start, proc.returncode, only=chosen)
+    row = count(work, source, time.time() - start, proc.returncode, only=chosen, earlier=earlier)
     row["of"] = len(results(work))
     return row
 
