@@ -18,6 +18,7 @@ FORMATS = {  # suffix: (container, codec, rate the codec accepts or None for any
     "ogg": ("ogg", "libopus", 48000),  # FFmpeg's own Vorbis encoder is "experimental" and refuses to open
     "mp3": ("mp3", "libmp3lame", None),
     "m4a": ("ipod", "aac", None),
+    "aac": ("adts", "aac", None),  # raw AAC: streams written one after the other still make one playable file
     "webm": ("webm", "libopus", 48000),
 }
 

@@ -214,17 +214,7 @@ def test_soundfile_time_reached_is_exact(tmp_path, monkeypatch):
 
 def adts(path, wave, rate):
     """Raw AAC (ADTS): streams written one after the other still make one playable file."""
-    layout = {1: "mono", 2: "stereo"}[wave.shape[1]]
-    with av.open(str(path), "w", format="adts") as out:
-        stream = out.add_stream("aac", rate=rate, layout=layout)
-        for start in range(0, len(wave), 1024):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(wave[start : start + 1024].T), format="fltp", layout=layout
-            )
-            frame.sample_rate = rate
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path.read_bytes()
+    return encode(path, wave, rate).read_bytes()
 
 
 def test_a_stream_that_changes_rate_or_channels_is_refused(tmp_path):
