@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from panns_core.labels import ANIMAL  # import labels before ontology: ontology imports labels
-from panns_core.ontology import branch_of, ontology_path
+from panns_core.labels.ontology import branch_of, ontology_path
+from panns_core.labels.sets import ANIMAL
 
 
 def animal_classes() -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.classes import animal_classes
-from panns_core.results import empty_classwise, empty_curve, eval_set_key, load_runs
+from panns_core.evaluation.results import empty_classwise, empty_curve, eval_set_key, load_runs
 
 CLASS_STATS_FILE = "class_stats.csv"
 SETTING_KEYS = ("batch_size", "balanced", "mixup", "data_fraction", "lr")

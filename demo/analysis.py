@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from panns_core import Tagger
-from panns_core.audio import load_audio
+from panns_core.audio.load import load_audio
 from panns_core.errors import AudioError
-from panns_core.ontology import ontology_path
+from panns_core.labels.ontology import ontology_path
 
 from .plots import spectrogram_image, timeline_frame
 from .segments import SEGMENT_COLUMNS, result_segments, rounded

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from panns_core.audio import resample
+from panns_core.audio.load import resample
 from panns_core.errors import PannsError
 
 from .trust import ClassTrust, ModelTrust, trust_cell

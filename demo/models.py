@@ -13,10 +13,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from panns_core import Tagger, checkpoints
-from panns_core.download import HUB_PREFIX, cached_path, hub_file, missing_message, offline
+from panns_core import Tagger
 from panns_core.errors import PannsError, WeightsUnavailableError
-from panns_core.sources import hub_address, resolve_source
+from panns_core.weights.cache import HUB_PREFIX, cached_path, hub_file, missing_message, offline
+from panns_core.weights.catalogue import PRETRAINED
+from panns_core.weights.sources import hub_address, resolve_source
 
 
 class DemoConfigError(PannsError, ValueError):
@@ -35,11 +36,11 @@ class ModelChoice:
 
     @property
     def pretrained(self) -> bool:
-        return self.source in checkpoints.PRETRAINED
+        return self.source in PRETRAINED
 
 
 def _pretrained_choice(name: str) -> ModelChoice:
-    w = checkpoints.PRETRAINED[name]
+    w = PRETRAINED[name]
     # The published mAP averages all 527 classes; say so, or it reads as a score on the animals shown.
     score = f", mAP {w.reported_map:.3f} on all 527 AudioSet classes" if getattr(w, "reported_map", None) else ""
     return ModelChoice(
@@ -67,22 +68,22 @@ def _local_choice(source: str, arch: str | None) -> ModelChoice:
 
 
 def _released(name: str, option: str) -> str:
-    if name not in checkpoints.PRETRAINED:
-        known = ", ".join(checkpoints.PRETRAINED)
+    if name not in PRETRAINED:
+        known = ", ".join(PRETRAINED)
         raise DemoConfigError(f"{option} {name!r} is not a released checkpoint; known: {known}")
     return name
 
 
 def is_released_name(source: str | None) -> bool:
     """A released checkpoint's name (and no file of that name here): the picker's own entry serves it."""
-    return bool(source) and source in checkpoints.PRETRAINED and not Path(source).exists()
+    return bool(source) and source in PRETRAINED and not Path(source).exists()
 
 
 def list_choices(default_checkpoint: str, checkpoint: str | None = None, arch: str | None = None) -> list[ModelChoice]:
     """The --checkpoint weights first (when given), then the default released one, then the others.
     A released name given as --checkpoint is that released entry, moved first."""
     first = checkpoint if is_released_name(checkpoint) else _released(default_checkpoint, "--default-checkpoint")
-    names = [first] + [n for n in checkpoints.PRETRAINED if n != first]
+    names = [first] + [n for n in PRETRAINED if n != first]
     choices = [_pretrained_choice(n) for n in names]
     if checkpoint and not is_released_name(checkpoint):
         choices.insert(0, _local_choice(checkpoint, arch))
@@ -111,7 +112,7 @@ def how_to_get(choice: ModelChoice) -> str:
     if choice.pretrained:
         # The core's own words (file, command, URL, cache path), as the CLI and the Tagger say them.
         text = (
-            missing_message(checkpoints.PRETRAINED[choice.source], reason="not on this machine")
+            missing_message(PRETRAINED[choice.source], reason="not on this machine")
             + " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there."
         )
     elif choice.source.startswith(HUB_PREFIX):
@@ -138,7 +139,7 @@ def failure_message(choice: ModelChoice, exc: Exception) -> str:
 def is_ready(choice: ModelChoice) -> bool:
     """True when the weights are on this machine: no network needed to analyse with them."""
     if choice.pretrained:
-        return cached_path(checkpoints.PRETRAINED[choice.source]).is_file()
+        return cached_path(PRETRAINED[choice.source]).is_file()
     if choice.source.startswith(HUB_PREFIX):
         try:
             hub_file(choice.source, local_only=True)

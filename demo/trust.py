@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from panns_core.results import Run, load_runs
+from panns_core.evaluation.results import Run, load_runs
 
 LOW_AP = 0.3  # below this per-class AP a score above the threshold is marked "less reliable"
 NO_FIGURE = "no per-class figure"

@@ -17,7 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from panns_core.errors import PannsError, WeightsUnavailableError
-from panns_core.onnx_backend import default_threads
+from panns_core.inference.onnx_runtime import default_threads
 
 from .analysis import DEFAULT_THRESHOLD, DEFAULT_TOP_K, analyse_wave, read_clip
 from .compare import answer, comparison_frame, comparison_markdown

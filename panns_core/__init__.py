@@ -1,39 +1,51 @@
-"""panns_core: exact PANNs models, AudioSet animal labels, checkpoints and one Tagger for every front end.
+"""panns_core: exact PANNs models, AudioSet's animal classes, checkpoints and one Tagger for every front end.
 
-Importing the package is light (no torch): the model and Tagger names load on first use, so the
-dashboard and the CLI's help start fast.
+The names below are the public surface; everything else is importable from its folder (`audio`, `labels`,
+`models`, `weights`, `inference`, `training`, `evaluation`). They load on first use, so `import panns_core`
+stays light (no torch) and the dashboard and the command line start fast.
 """
 
-from .config import AudioConfig
-from .errors import AudioError, CheckpointError, ConfigError, PannsError, WeightsUnavailableError
+import importlib
 
-_LAZY = {
-    "create_model": "models",
-    "list_models": "models",
-    "register_model": "models",
-    "PannsModel": "models",
-    "Tagger": "tagger",
-    "TaggingResult": "tagger",
-    "load_checkpoint": "checkpoints",
-    "LoadedCheckpoint": "checkpoints",
-    "resolve_source": "sources",
-    "get_weights": "weights",
+_PUBLIC = {
+    # tagging
+    "Tagger": "panns_core.inference.tagger",
+    "TaggingResult": "panns_core.inference.tagger",
+    # checkpoints
+    "load_checkpoint": "panns_core.weights.checkpoints",
+    "save_checkpoint": "panns_core.weights.checkpoints",
+    "LoadedCheckpoint": "panns_core.weights.checkpoints",
+    # models
+    "create_model": "panns_core.models.registry",
+    "list_models": "panns_core.models.registry",
+    "register_model": "panns_core.models.registry",
+    "PannsModel": "panns_core.models.base",
+    # label sets
+    "ANIMAL": "panns_core.labels.sets",
+    "AUDIOSET": "panns_core.labels.sets",
+    "LabelSet": "panns_core.labels.sets",
+    "get_label_set": "panns_core.labels.sets",
+    # audio
+    "load_audio": "panns_core.audio.load",
+    "AudioConfig": "panns_core.config",
+    # errors
+    "PannsError": "panns_core.errors",
+    "AudioError": "panns_core.errors",
+    "BackendError": "panns_core.errors",
+    "CheckpointError": "panns_core.errors",
+    "ConfigError": "panns_core.errors",
+    "DownloadError": "panns_core.errors",
+    "WeightsUnavailableError": "panns_core.errors",
 }
 
-__all__ = [
-    "AudioConfig",
-    "AudioError",
-    "CheckpointError",
-    "ConfigError",
-    "PannsError",
-    "WeightsUnavailableError",
-    *_LAZY,
-]
+__all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'panns_core' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

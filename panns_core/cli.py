@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from .audio_files import AUDIO_SUFFIXES, find_audio  # noqa: F401  (AUDIO_SUFFIXES: old import path)
-from .errors import EXIT_INPUTS_FAILED, EXIT_OK, ConfigError, PannsError, run_command
+from panns_core.audio.files import find_audio
+from panns_core.errors import EXIT_INPUTS_FAILED, EXIT_OK, ConfigError, PannsError, run_command
 
 
 def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
@@ -43,7 +43,7 @@ def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
 def tag(args) -> int:
     from tqdm.auto import tqdm
 
-    from .tagger import Tagger
+    from panns_core.inference.tagger import Tagger
 
     files = find_audio(args.paths)
     if not files:
@@ -90,8 +90,8 @@ def tag(args) -> int:
 
 
 def download_cmd(args) -> int:
-    from .download import download
-    from .weights import get_weights
+    from panns_core.weights.cache import download
+    from panns_core.weights.catalogue import get_weights
 
     for name in args.names:
         try:
@@ -104,8 +104,8 @@ def download_cmd(args) -> int:
 
 def export_cmd(args) -> int:
     """Write a checkpoint's model as a standalone ONNX graph (dynamic batch and length), checked against PyTorch."""
-    from .onnx_backend import export_onnx
-    from .tagger import Tagger
+    from panns_core.inference.onnx_runtime import export_onnx
+    from panns_core.inference.tagger import Tagger
 
     model = Tagger.from_pretrained(
         args.name, arch=args.arch, device="cpu", backend="torch", progress=not args.quiet
@@ -116,8 +116,8 @@ def export_cmd(args) -> int:
 
 
 def list_cmd(args) -> int:
-    from .download import cached_path
-    from .weights import PRETRAINED
+    from panns_core.weights.cache import cached_path
+    from panns_core.weights.catalogue import PRETRAINED
 
     for w in PRETRAINED.values():
         state = "cached" if cached_path(w).exists() else "not downloaded"

@@ -7,7 +7,7 @@ from typing import Optional
 
 import torch
 
-from .errors import ConfigError
+from panns_core.errors import ConfigError
 
 
 def _mps_available() -> bool:

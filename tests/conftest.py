@@ -103,7 +103,7 @@ def official_checkpoint(tmp_path_factory):
     def make(arch: str, classes_num: int = 527) -> Path:
         key = (arch, classes_num)
         if key not in made:
-            from panns_core.weights import PRETRAINED
+            from panns_core.weights.catalogue import PRETRAINED
 
             name = (
                 PRETRAINED[arch].filename if arch in PRETRAINED and classes_num == 527 else f"{arch}_{classes_num}.pth"
@@ -119,8 +119,8 @@ def official_checkpoint(tmp_path_factory):
 def plant(official: Path, out: Path, planted: dict) -> Path:
     """Copy an official-format checkpoint with its output biases set so that `planted` classes win
     (every other class gets -8, a score of 0.0003): tests can then follow known labels end to end."""
-    from panns_core.checkpoints import read_checkpoint
-    from panns_core.labels import AUDIOSET
+    from panns_core.labels.sets import AUDIOSET
+    from panns_core.weights.checkpoints import read_checkpoint
 
     state = read_checkpoint(official)["model"]
     state["fc_audioset.bias"].fill_(-8.0)

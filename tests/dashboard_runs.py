@@ -3,7 +3,7 @@
 import pandas as pd
 
 from dashboard.classes import animal_classes
-from panns_core.results import RunInfo, write_run
+from panns_core.evaluation.results import RunInfo, write_run
 
 NAMES = animal_classes().set_index("index")["class"]
 MIDS = animal_classes().set_index("index")["mid"]

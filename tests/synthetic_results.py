@@ -22,7 +22,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
 from dashboard.classes import animal_classes
-from panns_core.results import RunInfo, write_run
+from panns_core.evaluation.results import RunInfo, write_run
 
 MODELS = ("Cnn14", "ResNet38", "Wavegram_Logmel_Cnn14")
 

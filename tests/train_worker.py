@@ -21,14 +21,14 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from panns_core import AudioConfig, list_models, register_model
-from panns_core.frontend import LogmelFrontend
+from panns_core.models.base import PannsModel
 
 DETERMINISTIC = "DeterministicTrainTest"
 
 if DETERMINISTIC not in list_models():
 
     @register_model(DETERMINISTIC)
-    class DeterministicTagger(LogmelFrontend):
+    class DeterministicTagger(PannsModel):
         """Log-mel averaged over time -> tanh layer -> sigmoid head; the same answer in train and eval."""
 
         embedding_size = 16
@@ -48,7 +48,8 @@ if DETERMINISTIC not in list_models():
 
 
 def main(config_path: str) -> None:
-    from panns_core.training import FitConfig, fit
+    from panns_core.training.config import FitConfig
+    from panns_core.training.loop import fit
 
     fit(FitConfig(**json.loads(Path(config_path).read_text())))
 

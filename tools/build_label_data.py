@@ -1,4 +1,4 @@
-"""Build panns_core/resources/audioset.json from the official AudioSet metadata.
+"""Build panns_core/labels/audioset.json from the official AudioSet metadata.
 
     python tools/build_label_data.py ../shared/audioset
 
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "panns_core" / "resources" / "audioset.json"
+OUT = Path(__file__).resolve().parents[1] / "panns_core" / "labels" / "audioset.json"
 
 
 def build(source: Path) -> dict:

@@ -21,7 +21,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from panns_core.results import EVAL_SETS, RunInfo, write_run
+from panns_core.evaluation.results import EVAL_SETS, RunInfo, write_run
 
 ANIMAL_FIRST, ANIMAL_LAST = 72, 136  # the Animal subtree (/m/0jbk) in AudioSet output order
 

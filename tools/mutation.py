@@ -41,19 +41,22 @@ SINGLE_THREADED = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
 
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
-    "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
-    "ontology": (
-        "panns_core/ontology.py",
-        ["tests/test_core_labels.py", "tests/test_gaps_ontology.py", "tests/test_gaps_tagger.py"],
+    "metrics": (
+        "panns_core/evaluation/metrics.py",
+        ["tests/evaluation/test_metrics.py", "tests/evaluation/test_metrics_edges.py"],
     ),
-    # Not tests/test_train_download.py (it tests train/download.py), nor the checkpoint tests that build a model
+    "ontology": (
+        "panns_core/labels/ontology.py",
+        ["tests/labels/test_label_sets.py", "tests/labels/test_ontology.py", "tests/inference/test_tagger_labels.py"],
+    ),
+    # Not tests/training/test_download.py (it tests train/download.py), nor the checkpoint tests that build a model
     # for their payload: mutmut times each mutant by its tests' durations in the full run, where that model was
     # already built, so rerun alone they ran past their limits and were counted as timeouts.
     "download": (
-        "panns_core/download.py",
-        ["tests/test_gaps_weights.py", "tests/test_mut_download.py"]
+        "panns_core/weights/cache.py",
+        ["tests/weights/test_catalogue.py", "tests/weights/test_cache.py"]
         + [
-            f"tests/test_core_checkpoints.py::{t}"
+            f"tests/weights/test_checkpoints.py::{t}"
             for t in (
                 "test_checksum_mismatch_is_refused_and_never_loaded",
                 "test_offline_error_says_what_is_missing_where_and_how",
@@ -62,12 +65,12 @@ MODULES = {
         ],
     ),
     # The log-mel front end (STFT, mel bank, bn0, padding, SpecAugment) lives in the models' base class;
-    # panns_core/frontend.py keeps only the mixup and SpecAugment helpers it calls.
+    # panns_core/models/blocks.py holds the helpers it calls (init, mixup, pooling).
     "frontend": (
         "panns_core/models/base.py",
-        ["tests/test_gaps_frontend.py", "tests/test_fidelity_quick.py", "tests/test_mut_frontend.py"]
+        ["tests/models/test_frontend.py", "tests/models/test_fidelity.py", "tests/models/test_frontend_details.py"]
         + [
-            f"tests/test_core_models.py::{t}"
+            f"tests/models/test_models.py::{t}"
             for t in (
                 "test_mixup_halves_the_batch_and_mixes_pairs",
                 "test_specaugment_leaves_the_callers_tensor_alone",
@@ -76,49 +79,53 @@ MODULES = {
             )
         ],
     ),
-    "frontend_helpers": (
-        "panns_core/frontend.py",
+    "blocks": (
+        "panns_core/models/blocks.py",
         [
-            "tests/test_core_models.py",
-            "tests/test_train_augment.py",
-            "tests/test_mut_frontend_helpers.py",
+            "tests/models/test_models.py",
+            "tests/training/test_augment.py",
+            "tests/models/test_blocks.py",
         ],
     ),
     "audio": (
-        "panns_core/audio.py",
+        "panns_core/audio/load.py",
         [
-            "tests/test_core_audio.py",
-            "tests/test_core_tagger.py",
-            "tests/test_gaps_windowing.py",
-            "tests/test_mut_audio.py",
-            "--deselect=tests/test_core_tagger.py::test_cli_tags_a_folder_into_a_csv",
-            "--deselect=tests/test_core_tagger.py::test_windows_timeline_and_frames",
+            "tests/audio/test_audio.py",
+            "tests/inference/test_tagger.py",
+            "tests/inference/test_windows.py",
+            "tests/audio/test_load.py",
+            "--deselect=tests/inference/test_tagger.py::test_cli_tags_a_folder_into_a_csv",
+            "--deselect=tests/inference/test_tagger.py::test_windows_timeline_and_frames",
         ],
     ),
-    "decode": ("panns_core/decode.py", ["tests/test_core_audio.py", "tests/test_mut_decode.py"]),
+    "decode": ("panns_core/audio/decode.py", ["tests/audio/test_audio.py", "tests/audio/test_decode.py"]),
     "tagger": (
-        "panns_core/tagger.py",
+        "panns_core/inference/tagger.py",
         [
-            "tests/test_core_tagger.py",
-            "tests/test_gaps_windowing.py",
-            "tests/test_gaps_tagger.py",
-            "tests/test_mut_tagger.py",
-            "--deselect=tests/test_core_tagger.py::test_cli_tags_a_folder_into_a_csv",
-            "--deselect=tests/test_core_tagger.py::test_windows_timeline_and_frames",
+            "tests/inference/test_tagger.py",
+            "tests/inference/test_windows.py",
+            "tests/inference/test_tagger_labels.py",
+            "tests/inference/test_tagger_results.py",
+            "--deselect=tests/inference/test_tagger.py::test_cli_tags_a_folder_into_a_csv",
+            "--deselect=tests/inference/test_tagger.py::test_windows_timeline_and_frames",
         ],
     ),
     "checkpoints": (
-        "panns_core/checkpoints.py",
-        ["tests/test_core_checkpoints.py", "tests/test_mut_checkpoints.py", "tests/test_mut_checkpoints_load.py"],
+        "panns_core/weights/checkpoints.py",
+        [
+            "tests/weights/test_checkpoints.py",
+            "tests/weights/test_checkpoint_files.py",
+            "tests/weights/test_load_checkpoint.py",
+        ],
     ),
-    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
-    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py"]),
-    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py"]),
+    "dashboard_compare": ("dashboard/compare.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_compare.py"]),
+    "dashboard_curves": ("dashboard/curves.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_curves.py"]),
+    "dashboard_effect": ("dashboard/effect.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_effect.py"]),
     "dashboard_overview": (
         "dashboard/overview.py",
-        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_overview.py"],
     ),
-    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_data.py"]),
+    "dashboard_data": ("dashboard/data.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_data_loader.py"]),
 }
 
 

@@ -7,7 +7,7 @@ frames and swatches); what is transcribed from the figures' *text* is listed bel
 else: the tick labels' values, the legends' words (and the clip counts printed in them), and
 which line belongs to which run. See results/README.md ("The reference study's figures") for the
 calibration, the colours, the reading error and the figure's traps. Re-running the script rewrites
-identical files (tests/test_results_study_figures.py checks that).
+identical files (tests/evaluation/test_study_figures.py checks that).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script from a checkout
 
-from panns_core.labels import ANIMAL
-from panns_core.results import EVAL_SETS, RunInfo, write_run
+from panns_core.evaluation.results import EVAL_SETS, RunInfo, write_run
+from panns_core.labels.sets import ANIMAL
 from tools import figure_reader as fr
 
 CURVES_PNG = "four_figures_final.png"

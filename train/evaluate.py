@@ -13,14 +13,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from panns_core.checkpoints import load_checkpoint
 from panns_core.device import pick_device
-from panns_core.labels import get_label_set
-from panns_core.training import reporting
-from panns_core.training.dataclass_cli import add_arguments as _add_config_arguments
-from panns_core.training.dataclass_cli import from_namespace
+from panns_core.evaluation import reporting
+from panns_core.evaluation.scoring import evaluate
+from panns_core.labels.sets import get_label_set
 from panns_core.training.dataset import PackedDataset
-from panns_core.training.evaluation import evaluate
+from panns_core.weights.checkpoints import load_checkpoint
+from train.dataclass_cli import add_arguments as _add_config_arguments
+from train.dataclass_cli import from_namespace
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from panns_core.audio import load_audio
+from panns_core.audio.load import load_audio
 from panns_core.config import AudioConfig
 from panns_core.errors import AudioError, PannsError
 

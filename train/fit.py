@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 
 from panns_core.training.config import FitConfig
-from panns_core.training.dataclass_cli import add_arguments as _add_config_arguments
-from panns_core.training.dataclass_cli import from_namespace
 from panns_core.training.loop import fit
+from train.dataclass_cli import add_arguments as _add_config_arguments
+from train.dataclass_cli import from_namespace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

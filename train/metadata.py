@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from panns_core.download import cache_dir, http_fetch, offline
-from panns_core.labels import ANIMAL_ROOT_MID, get_label_set
-from panns_core.ontology import descendants
+from panns_core.labels.audioset import ANIMAL_ROOT_MID
+from panns_core.labels.ontology import descendants
+from panns_core.labels.sets import get_label_set
+from panns_core.weights.cache import cache_dir, http_fetch, offline
 
 from .segments import SegmentsError, labels_of, read_official, write_split
 

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from panns_core.audio import load_audio
+from panns_core.audio.load import load_audio
 from panns_core.config import AudioConfig
 from panns_core.errors import AudioError
-from panns_core.labels import get_label_set
+from panns_core.labels.sets import get_label_set
 from panns_core.training.packfile import PackWriter
 
 from .segments import SegmentsError, audio_name, labels_of, read_split

@@ -22,10 +22,10 @@ from torch import nn
 from torchlibrosa.augmentation import SpecAugmentation
 from torchlibrosa.stft import LogmelFilterBank, Spectrogram
 
-from ..config import AudioConfig
-from ..errors import ConfigError
-from ..frontend import MIN_FRAMES, clip_pool, do_mixup, init_bn, init_layer
-from ..labels import AUDIOSET_CLASSES, LabelSet, label_set_for, view
+from panns_core.config import AudioConfig
+from panns_core.errors import ConfigError
+from panns_core.labels.sets import AUDIOSET_CLASSES, LabelSet, label_set_for, view
+from panns_core.models.blocks import MIN_FRAMES, clip_pool, do_mixup, init_bn, init_layer
 
 
 class PannsModel(nn.Module):

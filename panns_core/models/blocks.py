@@ -1,10 +1,37 @@
-"""Convolution blocks of the PANNs CNNs (attribute names fixed by the official checkpoints)."""
+"""Shared pieces of the PANNs CNNs: initialisation, mixup, pooling, conv blocks (names fixed by the checkpoints)."""
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..frontend import init_bn, init_layer
+# Five 2x poolings in time: the CNNs need 32 frames to leave one output frame.
+MIN_FRAMES = 32
+
+
+def init_bn(bn: nn.BatchNorm2d) -> None:
+    bn.bias.data.fill_(0.0)
+    bn.weight.data.fill_(1.0)
+
+
+def init_layer(layer: nn.Module) -> None:
+    nn.init.xavier_uniform_(layer.weight)
+    if getattr(layer, "bias", None) is not None:
+        layer.bias.data.fill_(0.0)
+
+
+def do_mixup(x: torch.Tensor, mixup_lambda: torch.Tensor) -> torch.Tensor:
+    """PANNs mixup: pairs (0,1), (2,3), ... mixed with weights lambda; (batch, ...) -> (batch // 2, ...).
+
+    The one copy of mixup: models mix their inputs with it, training mixes the targets with it.
+    """
+    lam = mixup_lambda.to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
+    mixed = x * lam
+    return mixed[0::2] + mixed[1::2]
+
+
+def clip_pool(x: torch.Tensor) -> torch.Tensor:
+    """(batch, channels, time) -> (batch, channels): max + mean over time, as PANNs does."""
+    return torch.amax(x, dim=2) + torch.mean(x, dim=2)
 
 
 def pool2d(x: torch.Tensor, size, kind: str) -> torch.Tensor:

@@ -7,11 +7,11 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from ..config import AudioConfig
-from ..labels import AUDIOSET_CLASSES
-from .base import PannsModel
-from .blocks import build_cnn14_blocks, run_cnn14_blocks
-from .registry import register_model
+from panns_core.config import AudioConfig
+from panns_core.labels.sets import AUDIOSET_CLASSES
+from panns_core.models.base import PannsModel
+from panns_core.models.blocks import build_cnn14_blocks, run_cnn14_blocks
+from panns_core.models.registry import register_model
 
 
 @register_model("Cnn14")

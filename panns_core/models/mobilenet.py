@@ -7,11 +7,11 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..config import AudioConfig
-from ..frontend import init_bn, init_layer
-from ..labels import AUDIOSET_CLASSES
-from .base import PannsModel
-from .registry import register_model
+from panns_core.config import AudioConfig
+from panns_core.labels.sets import AUDIOSET_CLASSES
+from panns_core.models.base import PannsModel
+from panns_core.models.blocks import init_bn, init_layer
+from panns_core.models.registry import register_model
 
 # (in, out, stride) of the depthwise-separable layers after the first full conv (32 channels, stride 2).
 _SEPARABLE = (

@@ -9,8 +9,8 @@ from typing import Callable, Dict
 
 from torch import nn
 
-from ..config import AudioConfig
-from ..labels import AUDIOSET_CLASSES
+from panns_core.config import AudioConfig
+from panns_core.labels.sets import AUDIOSET_CLASSES
 
 _MODELS: Dict[str, Callable[..., nn.Module]] = {}
 

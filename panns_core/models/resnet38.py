@@ -8,12 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import AudioConfig
-from ..frontend import init_bn, init_layer
-from ..labels import AUDIOSET_CLASSES
-from .base import PannsModel
-from .blocks import ConvBlock
-from .registry import register_model
+from panns_core.config import AudioConfig
+from panns_core.labels.sets import AUDIOSET_CLASSES
+from panns_core.models.base import PannsModel
+from panns_core.models.blocks import ConvBlock, init_bn, init_layer
+from panns_core.models.registry import register_model
 
 
 def _conv3x3(in_planes: int, out_planes: int) -> nn.Conv2d:

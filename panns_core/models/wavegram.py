@@ -8,12 +8,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import AudioConfig
-from ..frontend import do_mixup, init_bn, init_layer
-from ..labels import AUDIOSET_CLASSES
-from .base import PannsModel
-from .blocks import ConvBlock, ConvPreWavBlock, build_cnn14_blocks, run_cnn14_blocks
-from .registry import register_model
+from panns_core.config import AudioConfig
+from panns_core.labels.sets import AUDIOSET_CLASSES
+from panns_core.models.base import PannsModel
+from panns_core.models.blocks import (
+    ConvBlock,
+    ConvPreWavBlock,
+    build_cnn14_blocks,
+    do_mixup,
+    init_bn,
+    init_layer,
+    run_cnn14_blocks,
+)
+from panns_core.models.registry import register_model
 
 
 @register_model("Wavegram_Logmel_Cnn14")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
+from panns_core.errors import ConfigError
 
 
 def _help(text: str, **kw):
@@ -52,7 +52,7 @@ class FitConfig:
             raise ConfigError(f"data_fraction must be in (0, 1], got {self.data_fraction}")
         if self.mixup_alpha < 0:
             raise ConfigError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
-        from panns_core.models import list_models
+        from panns_core.models.registry import list_models
 
         if self.arch not in list_models():
             raise ConfigError(f"unknown architecture {self.arch!r}; registered: {', '.join(list_models())}")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .packfile import INT16_SCALE, PackError, inspect_pack, open_pack
+from panns_core.training.packfile import INT16_SCALE, PackError, inspect_pack, open_pack
 
 
 class PackedDataset(Dataset):

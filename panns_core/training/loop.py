@@ -26,18 +26,17 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Subset
 
-from panns_core.checkpoints import check_state_dict, load_checkpoint, read_checkpoint, save_checkpoint
 from panns_core.device import autocast, pick_device
 from panns_core.errors import CheckpointError, ConfigError
-from panns_core.labels import LabelSet, get_label_set
-from panns_core.models import create_model
-
-from . import reporting
-from .config import FitConfig
-from .dataset import PackedDataset
-from .evaluation import evaluate
-from .mixup import mix, mixup_lambdas
-from .sampler import BalancedSampler, ShuffleSampler
+from panns_core.evaluation import reporting
+from panns_core.evaluation.scoring import evaluate
+from panns_core.labels.sets import LabelSet, get_label_set
+from panns_core.models.registry import create_model
+from panns_core.training.config import FitConfig
+from panns_core.training.dataset import PackedDataset
+from panns_core.training.mixup import mix, mixup_lambdas
+from panns_core.training.sampler import BalancedSampler, ShuffleSampler
+from panns_core.weights.checkpoints import check_state_dict, load_checkpoint, read_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.pth"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..frontend import do_mixup
+from panns_core.models.blocks import do_mixup
 
 
 def mixup_lambdas(batch: int, alpha: float, rng: np.random.Generator) -> torch.Tensor:

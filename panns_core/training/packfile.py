@@ -24,7 +24,7 @@ import numpy as np
 
 from panns_core.config import AudioConfig
 from panns_core.errors import PannsError
-from panns_core.labels import label_set_for
+from panns_core.labels.sets import label_set_for
 
 CLIP_SECONDS = 10
 INT16_SCALE = 32767.0  # PANNs stores float audio as round(x * 32767) and divides by the same

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import ConfigError
+from panns_core.errors import ConfigError
 
 _RECENT = 256  # states remembered; far more than any data loader prefetches
 

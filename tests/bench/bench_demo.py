@@ -36,12 +36,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest import SHARED, write_official_checkpoint  # noqa: E402
+from demo_servers import peak_rss_mb, released_cache, serve_demo  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
-from test_demo_app import peak_rss_mb, serve_demo  # noqa: E402
-from test_demo_compare import released_cache  # noqa: E402
 
-from panns_core.audio import load_audio  # noqa: E402
-from panns_core.checkpoints import load_checkpoint  # noqa: E402
+from panns_core.audio.load import load_audio  # noqa: E402
+from panns_core.weights.checkpoints import load_checkpoint  # noqa: E402
 
 CLIP = SHARED / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"  # 10.0 s, 32 kHz
 

@@ -41,8 +41,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import write_official_checkpoint  # noqa: E402
 
 from panns_core import Tagger  # noqa: E402
-from panns_core.checkpoints import read_checkpoint  # noqa: E402
-from panns_core.labels import AUDIOSET  # noqa: E402
+from panns_core.labels.sets import AUDIOSET  # noqa: E402
+from panns_core.weights.checkpoints import read_checkpoint  # noqa: E402
 
 
 def reference_tagger(checkpoint: Path, home: Path):
@@ -58,7 +58,7 @@ def reference_tagger(checkpoint: Path, home: Path):
 
 
 def ten_second_clips(n: int) -> np.ndarray:
-    from panns_core.audio import load_audio
+    from panns_core.audio.load import load_audio
 
     paths = sorted((SHARED / "audio").rglob("*.ogg")) + sorted((SHARED / "audio").rglob("*.wav"))
     clips = []
@@ -132,7 +132,7 @@ def main():
     args = parser.parse_args()
     import onnxruntime
 
-    from panns_core.onnx_backend import default_threads
+    from panns_core.inference.onnx_runtime import default_threads
 
     print(
         f"torch {torch.__version__}, threads {torch.get_num_threads()}; onnxruntime {onnxruntime.__version__}, "

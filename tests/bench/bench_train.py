@@ -24,10 +24,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from panns_core import create_model
-from panns_core.audio import load_audio
-from panns_core.labels import ANIMAL
+from panns_core.audio.load import load_audio
+from panns_core.device import autocast
+from panns_core.labels.sets import ANIMAL
 from panns_core.training.dataset import PackedDataset
-from panns_core.training.evaluation import autocast
 from panns_core.training.mixup import mix, mixup_lambdas
 from panns_core.training.packfile import INT16_SCALE, PackWriter, open_pack
 from panns_core.training.sampler import ShuffleSampler
