@@ -1,5 +1,5 @@
 import sys
 
-from panns_core.cli import main
+from panns_core.cli.main import main
 
 sys.exit(main())

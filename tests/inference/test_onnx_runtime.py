@@ -290,7 +290,7 @@ def test_stale_graph_of_another_exporter_is_replaced(official_checkpoint, tmp_pa
 def test_cli_export_and_tag_backends(official_checkpoint, tmp_path, shared_dir):
     import csv
 
-    from panns_core.cli import main
+    from panns_core.cli.main import main
 
     path = str(official_checkpoint("MobileNetV1"))
     out = tmp_path / "mobilenet.onnx"

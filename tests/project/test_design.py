@@ -294,17 +294,16 @@ def test_a_refused_pickle_never_suggests_turning_safety_off(tmp_path):
 # ------------------------------------------------------------------ one error policy, one vocabulary
 
 
-def test_cli_checkpoint_option_and_its_deprecated_alias(tmp_path, official_checkpoint, capsys, shared_dir):
-    from panns_core.cli import main
+def test_cli_checkpoint_option_and_the_old_name_is_gone(tmp_path, official_checkpoint, capsys, shared_dir):
+    from panns_core.cli.main import main
 
     clip = shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"
     ckpt = str(official_checkpoint("MobileNetV1"))
     assert main(["tag", str(clip), "--checkpoint", ckpt, "--csv", str(tmp_path / "a.csv"), "--quiet"]) == 0
-    assert "deprecated" not in capsys.readouterr().err
-    assert main(["tag", str(clip), "--model", ckpt, "--csv", str(tmp_path / "b.csv"), "--quiet"]) == 0
-    err = capsys.readouterr().err
-    assert "--model` is deprecated" in err and "--checkpoint" in err and len(err.strip().splitlines()) == 1
-    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert (tmp_path / "a.csv").read_text().startswith("file,start,end,label_1")
+    with pytest.raises(SystemExit) as gone:  # nothing was released: the old spelling is simply unknown
+        main(["tag", str(clip), "--model", ckpt])
+    assert gone.value.code == 2 and "unrecognized arguments: --model" in capsys.readouterr().err
     # a user error is one line and exit code 2; no input at all is a user error
     assert main(["tag", str(tmp_path / "empty_dir_missing"), "--checkpoint", str(tmp_path / "x.pth")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
