@@ -120,7 +120,8 @@ def timeline_tagger(tagger: Tagger, duration: float, window: float, hop: float) 
         return None
     return Tagger(
         tagger.model,
-        labels=tagger.labels,
+        label_set=tagger.labels,
+        head_labels=tagger.head_labels,
         device=str(tagger.device),
         window_seconds=window,
         hop_seconds=hop,

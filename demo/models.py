@@ -194,7 +194,7 @@ class TaggerCache:
             tagger = self._cached(choice.key)  # loaded by the request we waited for
             if tagger is not None:
                 return tagger
-            tagger = Tagger.from_pretrained(choice.source, arch=choice.arch, labels="animal", **self.tagger_options)
+            tagger = Tagger.from_pretrained(choice.source, arch=choice.arch, label_set="animal", **self.tagger_options)
             with self._lock:
                 self.loads += 1
                 self._taggers[choice.key] = tagger

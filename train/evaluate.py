@@ -30,7 +30,7 @@ class EvaluateConfig:
     )
     eval: str = field(metadata={"help": "packed evaluation file (HDF5)"})
     arch: str | None = field(default=None, metadata={"help": "architecture, if the checkpoint does not say"})
-    checkpoint_labels: str | None = field(
+    head_labels: str | None = field(
         default=None,
         metadata={"help": "CSV/JSON naming the outputs of a checkpoint whose head matches no known label set"},
     )
@@ -56,16 +56,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     device = pick_device(cfg.device)
     use_amp = cfg.amp and device.type == "cuda"
-    loaded = load_checkpoint(cfg.checkpoint, arch=cfg.arch, labels=cfg.checkpoint_labels)
+    loaded = load_checkpoint(cfg.checkpoint, arch=cfg.arch, head_labels=cfg.head_labels)
     model = loaded.model.to(device)
     data = PackedDataset(cfg.eval)
     data_labels = get_label_set(data.info.label_set)
-    model_labels = loaded.labels
+    head_labels = loaded.head_labels
     try:
         scores = evaluate(
             model,
             data,
-            model_labels,
+            head_labels,
             data_labels,
             batch_size=cfg.batch_size,
             device=device,
@@ -80,13 +80,13 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
     # A run's checkpoint is always checkpoint.pth: its folder names it; any other file names itself.
     stem = released or (path.parent.name if path.name == "checkpoint.pth" else path.stem)
     run_id = cfg.run_id or f"eval-{loaded.arch}-{stem}-on-{data_labels.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    general = model_labels.name != data_labels.name
+    general = head_labels.name != data_labels.name
     path = reporting.write(
         cfg.results,
         run_id=run_id,
         kind="evaluate",
         model=loaded.arch,
-        trained_on=model_labels.name,
+        trained_on=head_labels.name,
         labels=data_labels,
         data={"eval": cfg.eval, "eval_clips": len(data)},
         checkpoint=released or str(loaded.path),
@@ -97,7 +97,7 @@ def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
         curve=[reporting.curve_row(scores, iteration, None)] if iteration is not None else [],
         hardware_text=reporting.hardware(device, 1, use_amp),
         notes=cfg.notes,
-        display_name=f"{loaded.arch} ({model_labels.name} model"
+        display_name=f"{loaded.arch} ({head_labels.name} model"
         + (f", viewed on {data_labels.name})" if general else ")"),
         eval_pack=data,
     )

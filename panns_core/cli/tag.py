@@ -17,13 +17,13 @@ def add_parser(sub) -> None:
     t.add_argument("paths", nargs="+", help="audio files and/or folders (searched recursively)")
     add_checkpoint_options(t)
     t.add_argument(
-        "--checkpoint-labels",
+        "--head-labels",
         default=None,
         help="CSV/JSON naming the outputs of a checkpoint whose head matches no known label set",
     )
     t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
     t.add_argument("--top", type=positive_int, default=5)
-    t.add_argument("--labels", choices=["animal", "audioset"], default="animal")
+    t.add_argument("--label-set", choices=["animal", "audioset"], default="animal", help="the classes to report")
     t.add_argument("--window", type=positive_float, default=10.0, help="window length in seconds")
     t.add_argument("--hop", type=positive_float, default=None, help="hop between windows in seconds (default: window)")
     t.add_argument(
@@ -80,8 +80,8 @@ def run(args) -> int:
         args.checkpoint,
         arch=args.arch,
         device=args.device,
-        labels=args.labels,
-        checkpoint_labels=args.checkpoint_labels,
+        label_set=args.label_set,
+        head_labels=args.head_labels,
         window_seconds=args.window,
         hop_seconds=args.hop,
         consistent=args.consistent,

@@ -16,10 +16,10 @@ from panns_core.evaluation.metrics import Scores, score
 from panns_core.labels.sets import LabelSet, view
 
 
-def view_columns(model_labels: LabelSet, data_labels: LabelSet) -> list:
+def view_columns(head_labels: LabelSet, data_labels: LabelSet) -> list:
     """For each data class, the model output that predicts it (ConfigError if the model lacks one)."""
-    columns = view(model_labels, data_labels)
-    return list(range(len(model_labels))) if columns is None else columns
+    columns = view(head_labels, data_labels)
+    return list(range(len(head_labels))) if columns is None else columns
 
 
 @torch.no_grad()
@@ -52,6 +52,6 @@ def predict(
     return np.concatenate(targets), np.concatenate(outputs)
 
 
-def evaluate(model, dataset, model_labels: LabelSet, data_labels: LabelSet, **kw) -> Scores:
-    target, output = predict(model, dataset, view_columns(model_labels, data_labels), **kw)
+def evaluate(model, dataset, head_labels: LabelSet, data_labels: LabelSet, **kw) -> Scores:
+    target, output = predict(model, dataset, view_columns(head_labels, data_labels), **kw)
     return score(target, output)

@@ -103,14 +103,14 @@ class Tagger:
     """Tag animal sounds (or all AudioSet classes) in clips of any length, format and rate.
 
     `model` is any PannsModel (or a model with its surface: `audio`, `classes_num`, `forward`);
-    `labels` is the label set to report ('animal', 'audioset' or a LabelSet), viewed through the
-    model's own labels (`model_labels`, default: the known set of its head's width).
+    `label_set` is the classes to report ('animal', 'audioset' or a LabelSet), viewed through the
+    head labels (what the model's outputs mean; default: the known set of its head's width).
     """
 
     def __init__(
         self,
         model: torch.nn.Module,
-        labels="animal",
+        label_set="animal",
         device="auto",
         window_seconds: float = 10.0,
         hop_seconds: Optional[float] = None,
@@ -119,7 +119,7 @@ class Tagger:
         consistent: bool = False,
         max_seconds: Optional[float] = None,
         info: Optional[LoadedCheckpoint] = None,
-        model_labels: Optional[LabelSet] = None,
+        head_labels: Optional[LabelSet] = None,
         backend="auto",
         threads: Optional[int] = None,
     ):
@@ -130,12 +130,12 @@ class Tagger:
         self.model = model.to(self.device).eval()
         self.arch = getattr(model, "arch_name", type(model).__name__)
         self.sample_rate = model.audio.sample_rate
-        if model_labels is None:
-            model_labels = info.labels if info is not None else labels_for_head(model.classes_num, source=self.arch)
-        self.model_labels = model_labels
-        # A model whose labels are not a known set (generic class_i, a labels file) reports them as they are.
-        self.labels = get_label_set(labels) if model_labels.indices.count(-1) == 0 else model_labels
-        columns = view(model_labels, self.labels)
+        if head_labels is None:
+            head_labels = info.head_labels if info is not None else labels_for_head(model.classes_num, source=self.arch)
+        self.head_labels = head_labels
+        # A head whose labels are not a known set (generic class_i, a labels file) reports them as they are.
+        self.labels = get_label_set(label_set) if head_labels.indices.count(-1) == 0 else head_labels
+        columns = view(head_labels, self.labels)
         self.output_index = None if columns is None else np.asarray(columns)
         if window_seconds <= 0 or (hop_seconds is not None and hop_seconds <= 0):
             raise ConfigError(f"window and hop must be positive seconds, got {window_seconds} and {hop_seconds}")
@@ -158,19 +158,18 @@ class Tagger:
     def from_pretrained(
         cls,
         checkpoint,
-        model: Optional[str] = None,
-        device="auto",
-        labels="animal",
-        progress: bool = True,
         arch: Optional[str] = None,
-        checkpoint_labels=None,
+        label_set="animal",
+        head_labels=None,
+        device="auto",
+        progress: bool = True,
         **kwargs,
     ) -> Tagger:
         """A checkpoint by anything `resolve_source` takes: a released name ('Cnn14'), a .pth path,
-        `owner/repo` or hf://owner/repo/file. `arch` names a bare file's architecture (`model` is its old name);
-        `checkpoint_labels` names the outputs of a head that matches no known label set (a CSV/JSON file)."""
-        loaded = load_checkpoint(checkpoint, arch=arch or model, progress=progress, labels=checkpoint_labels)
-        return cls(loaded.model, labels=labels, device=device, info=loaded, **kwargs)
+        `owner/repo` or hf://owner/repo/file. `arch` names a bare file's architecture; `head_labels`
+        names the outputs of a head that matches no known label set (a CSV/JSON file)."""
+        loaded = load_checkpoint(checkpoint, arch=arch, progress=progress, head_labels=head_labels)
+        return cls(loaded.model, label_set=label_set, device=device, info=loaded, **kwargs)
 
     # ---------------------------------------------------------------- public API
     def predict(self, waveform, sample_rate: int) -> TaggingResult:

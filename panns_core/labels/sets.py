@@ -156,19 +156,19 @@ def labels_for_head(classes_num: int, labels: LabelsLike = None, source: str = "
         return generic(classes_num)
 
 
-def view(model_labels: LabelSet, requested: LabelSet) -> Optional[list]:
+def view(head_labels: LabelSet, requested: LabelSet) -> Optional[list]:
     """Which model outputs give the requested classes, in the requested order; None when they are the same.
 
     A general AudioSet model viewed on the animal set selects its outputs 72..136; a model lacking
     any requested class cannot be viewed on that set (ConfigError naming the class).
     """
-    if model_labels.mids == requested.mids:
+    if head_labels.mids == requested.mids:
         return None
-    position = {m: i for i, m in enumerate(model_labels.mids)}
+    position = {m: i for i, m in enumerate(head_labels.mids)}
     lacking = [m for m in requested.mids if m not in position]
     if lacking:
         raise ConfigError(
-            f"a {len(model_labels)}-class {model_labels.name} model cannot be viewed on the "
+            f"a {len(head_labels)}-class {head_labels.name} model cannot be viewed on the "
             f"{requested.name!r} label set ({len(requested)} classes): it has no output for "
             f"{len(lacking)} of them (e.g. {lacking[0]})"
         )

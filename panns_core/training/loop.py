@@ -56,7 +56,7 @@ def start_from_general(model, source: str, labels: LabelSet) -> None:
     if loaded.arch != model.arch_name:
         raise CheckpointError(f"{source} holds a {loaded.arch} model; this run trains {model.arch_name}")
     try:
-        general.reset_head(labels, current=loaded.labels)
+        general.reset_head(labels, current=loaded.head_labels)
     except ConfigError as e:
         raise CheckpointError(
             f"cannot start a {labels.name} model ({len(labels)} classes) from {source}: {e}"

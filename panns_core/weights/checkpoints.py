@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -178,7 +177,7 @@ class LoadedCheckpoint:
 
     model: nn.Module
     arch: str
-    labels: LabelSet  # what the head's outputs mean, in order
+    head_labels: LabelSet  # what the head's outputs mean, in order
     audio: AudioConfig
     path: Path  # the local file read
     weights: Optional[PretrainedWeights] = None  # the released entry, when it is one
@@ -187,33 +186,11 @@ class LoadedCheckpoint:
 
     @property
     def classes_num(self) -> int:
-        return len(self.labels)
+        return len(self.head_labels)
 
     @property
     def label_set(self) -> str:
-        return self.labels.name
-
-    # ---- the old return value, `model, info = load_checkpoint(...)` with `info["arch"]`, keeps working
-    _LEGACY_KEYS = ("arch", "classes_num", "label_set", "audio", "path", "iteration", "weights", "config")
-
-    def __iter__(self):
-        warnings.warn(
-            "unpacking load_checkpoint() is deprecated: use its .model and other fields",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return iter((self.model, self))
-
-    def __getitem__(self, key):
-        if key in (0, 1):
-            return (self.model, self)[key]
-        if key not in self._LEGACY_KEYS:
-            raise KeyError(key)
-        warnings.warn(f"checkpoint info[{key!r}] is deprecated: use the .{key} field", DeprecationWarning, stacklevel=2)
-        return getattr(self, key)
-
-    def get(self, key, default=None):
-        return self[key] if key in self._LEGACY_KEYS else default
+        return self.head_labels.name
 
 
 def _labels_of(
@@ -240,13 +217,13 @@ def load_checkpoint(
     classes_num: Optional[int] = None,
     map_location="cpu",
     progress: bool = True,
-    labels: LabelsLike = None,
+    head_labels: LabelsLike = None,
 ) -> LoadedCheckpoint:
     """Build the model a checkpoint describes and load it strictly.
 
     `source` is anything `resolve_source` takes: a file path, a released name (fetched into the cache),
     a Hugging Face Hub repo id `owner/repo` (its `model.pth`) or hf://owner/repo/file.pth.
-    `arch` names the architecture when neither the file's config nor its name says it. `labels` (a
+    `arch` names the architecture when neither the file's config nor its name says it. `head_labels` (a
     label set, its name, or a CSV/JSON labels file) names the outputs of a head that matches no known
     set; without it such a head gets `class_0..N-1` and a warning.
     """
@@ -265,7 +242,7 @@ def load_checkpoint(
     head = int(state["fc_audioset.weight"].shape[0])
     if classes_num is not None and classes_num != head:
         raise CheckpointError(f"{path} predicts {head} classes, not the {classes_num} asked for")
-    label_set = _labels_of(config, weights, head, labels, path)
+    label_set = _labels_of(config, weights, head, head_labels, path)
     audio = (
         AudioConfig.from_dict(config.get("audio", {}))
         if config.get("audio")
@@ -278,7 +255,7 @@ def load_checkpoint(
     return LoadedCheckpoint(
         model=model,
         arch=arch,
-        labels=label_set,
+        head_labels=label_set,
         audio=audio,
         path=path,
         weights=weights,
@@ -330,19 +307,3 @@ def save_checkpoint(path, model: nn.Module, label_set: LabelsLike = None, **extr
     """Write {'model', 'config', **extra} atomically; `extra` may hold optimiser/sampler state and iteration."""
     config = {**model_config(model, label_set), **extra.pop("config", {})}
     return atomic_save({"model": model.state_dict(), "config": config, **extra}, path)
-
-
-def head_to_animal(model: nn.Module) -> nn.Module:
-    """Deprecated: `model.reset_head(ANIMAL)` keeps the animal rows of a general head (and works for any set)."""
-    from panns_core.labels.sets import ANIMAL, AUDIOSET
-
-    warnings.warn(
-        "head_to_animal(model) is deprecated: use model.reset_head(panns_core.labels.ANIMAL)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    if model.fc_audioset.out_features != len(AUDIOSET):
-        raise CheckpointError(
-            f"head_to_animal needs a {len(AUDIOSET)}-class head, this one has {model.fc_audioset.out_features}"
-        )
-    return model.reset_head(ANIMAL)

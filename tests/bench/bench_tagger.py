@@ -88,9 +88,9 @@ def score_diff(a, b) -> float:
 
 def backends(checkpoint: Path):
     """(PyTorch Tagger, ONNX Tagger, export seconds) on the same weights, all 527 classes."""
-    torch_tagger = Tagger.from_pretrained(str(checkpoint), labels="audioset", device="cpu", backend="torch")
+    torch_tagger = Tagger.from_pretrained(str(checkpoint), label_set="audioset", device="cpu", backend="torch")
     t = time.perf_counter()
-    onnx_tagger = Tagger(torch_tagger.model, labels="audioset", device="cpu", backend="onnx")
+    onnx_tagger = Tagger(torch_tagger.model, label_set="audioset", device="cpu", backend="onnx")
     return torch_tagger, onnx_tagger, time.perf_counter() - t
 
 
@@ -153,7 +153,7 @@ def main():
         print("panns_inference is not installed (pip install -r requirements-bench.txt): its column is left out")
     ours, ours_onnx, export_s = backends(checkpoint)
     print(f"Cnn14 exported to ONNX in {export_s:.1f} s (first use only)")
-    ours_bf16 = Tagger(ours.model, labels="audioset", device="cpu", precision="bf16")
+    ours_bf16 = Tagger(ours.model, label_set="audioset", device="cpu", precision="bf16")
     clips = ten_second_clips(8)
 
     print(f"\n1. Cnn14, 10-s clips, seconds per batch (best of {args.repeats}, interleaved)")

@@ -50,11 +50,11 @@ def assert_results_equal(a, b, what: str):
         assert np.abs(a.framewise - b.framewise).max() <= SCORE_TOLERANCE, what
 
 
-def backend_pair(checkpoint, cache, labels="animal", **kwargs):
+def backend_pair(checkpoint, cache, label_set="animal", **kwargs):
     """(PyTorch Tagger, ONNX Tagger) on the same weights; the graph is cached in `cache`."""
-    torch_tagger = Tagger.from_pretrained(str(checkpoint), device="cpu", labels=labels, backend="torch", **kwargs)
+    torch_tagger = Tagger.from_pretrained(str(checkpoint), device="cpu", label_set=label_set, backend="torch", **kwargs)
     backend = onnx_backend.OnnxBackend.for_model(torch_tagger.model, cache=cache)
-    onnx_tagger = Tagger(torch_tagger.model, device="cpu", labels=labels, backend=backend, **kwargs)
+    onnx_tagger = Tagger(torch_tagger.model, device="cpu", label_set=label_set, backend=backend, **kwargs)
     return torch_tagger, onnx_tagger
 
 
@@ -205,7 +205,7 @@ LENGTHS = [3200, 139_999, 320_000]
 @pytest.mark.parametrize("arch,classes", MODELS, ids=[f"{a}-{c}" for a, c in MODELS])
 def test_every_architecture_matches_pytorch_at_every_length(arch, classes, official_checkpoint, onnx_cache):
     labels = "animal"
-    torch_tagger, onnx_tagger = backend_pair(official_checkpoint(arch, classes), onnx_cache, labels=labels)
+    torch_tagger, onnx_tagger = backend_pair(official_checkpoint(arch, classes), onnx_cache, label_set=labels)
     assert onnx_tagger.backend_name == "onnx"
     for samples in LENGTHS + ([317_120] if arch == "Cnn14_DecisionLevelMax" else []):
         for batch in (1, 2):

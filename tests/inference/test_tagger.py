@@ -53,7 +53,7 @@ def test_result_api(shared_dir, mobilenet_tagger):
 def test_file_and_array_paths_agree_and_audioset_view_selects_animal_rows(shared_dir, official_checkpoint):
     path = shared_dir / "audio" / "animal_clips" / "esc10" / "audio" / "dog_bark_1-100032-A.ogg"
     animal = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")))
-    full = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), labels="audioset")
+    full = Tagger.from_pretrained(str(official_checkpoint("MobileNetV1")), label_set="audioset")
     wave, sr = sf.read(str(path), dtype="float32")
     a, b = animal.predict_file(path), animal.predict(wave, sr)
     np.testing.assert_allclose(a.scores, b.scores, atol=1e-5)
@@ -163,7 +163,7 @@ def test_bad_settings_are_package_errors(mobilenet_tagger):
 def test_65_class_model_cannot_be_viewed_on_527_labels():
     model = create_model("MobileNetV1", classes_num=65)
     with pytest.raises(PannsError, match="cannot be viewed"):
-        Tagger(model, labels="audioset")
+        Tagger(model, label_set="audioset")
 
 
 def test_bf16_path_runs_and_stays_close(mobilenet_tagger):

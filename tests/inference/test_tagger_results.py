@@ -123,7 +123,7 @@ def test_the_result_names_the_architecture_or_the_models_class():
 # ------------------------------------------------------------------------------------------ labels
 def test_a_full_audioset_model_reports_every_output_or_the_animal_block():
     wave = ramp(SR)
-    full = tagger(Probe(len(AUDIOSET)), labels="audioset").predict(wave, SR)
+    full = tagger(Probe(len(AUDIOSET)), label_set="audioset").predict(wave, SR)
     assert full.labels is AUDIOSET
     np.testing.assert_array_equal(full.scores, wave[: len(AUDIOSET)])
     animal = tagger(Probe(len(AUDIOSET))).predict(wave, SR)
@@ -133,11 +133,11 @@ def test_a_full_audioset_model_reports_every_output_or_the_animal_block():
 
 def test_a_head_of_unknown_width_keeps_its_own_generic_labels_named_after_the_architecture():
     with pytest.warns(UserWarning, match=r"^Probe predicts 10 classes, which match no known label set"):
-        t = tagger(Probe(10), labels="animal")
+        t = tagger(Probe(10), label_set="animal")
     result = t.predict(ramp(SR), SR)
     assert result.labels.names == tuple(f"class_{i}" for i in range(10))
     np.testing.assert_array_equal(result.scores, ramp(SR)[:10])
-    named = tagger(Probe(3), model_labels=THREE).predict(ramp(SR), SR)  # labels given with the model
+    named = tagger(Probe(3), head_labels=THREE).predict(ramp(SR), SR)  # labels given with the model
     assert named.labels is THREE and [m for _, m, _ in named.top(1)] == ["/m/c"]
 
 
@@ -145,19 +145,19 @@ def test_from_pretrained_passes_its_options_to_the_loader_and_keeps_the_checkpoi
     calls = []
 
     class Loaded:
-        model, labels = Probe(3), THREE
+        model, head_labels = Probe(3), THREE
 
     def load(checkpoint, **kwargs):
         calls.append((checkpoint, kwargs))
         return Loaded
 
     monkeypatch.setattr(tagger_module, "load_checkpoint", load)
-    t = Tagger.from_pretrained("ckpt.pth", device="cpu", backend="torch", arch="A", checkpoint_labels="l.csv")
-    assert calls[-1] == ("ckpt.pth", {"arch": "A", "progress": True, "labels": "l.csv"})
-    assert t.info is Loaded and t.labels is THREE and t.model_labels is THREE
+    t = Tagger.from_pretrained("ckpt.pth", device="cpu", backend="torch", arch="A", head_labels="l.csv")
+    assert calls[-1] == ("ckpt.pth", {"arch": "A", "progress": True, "head_labels": "l.csv"})
+    assert t.info is Loaded and t.labels is THREE and t.head_labels is THREE
     Tagger.from_pretrained("ckpt.pth", "OldName", device="cpu", backend="torch", progress=False)
-    assert calls[-1] == ("ckpt.pth", {"arch": "OldName", "progress": False, "labels": None})
-    t = Tagger.from_pretrained("x", device="cpu", backend="torch", labels="audioset", window_seconds=1.0)
+    assert calls[-1] == ("ckpt.pth", {"arch": "OldName", "progress": False, "head_labels": None})
+    t = Tagger.from_pretrained("x", device="cpu", backend="torch", label_set="audioset", window_seconds=1.0)
     assert t.window == SR  # other options reach the Tagger
     assert t.predict(ramp(SR), SR).top(1)[0][1] == "/m/c"
 
@@ -187,11 +187,11 @@ def test_the_probes_own_checkpoint_round_trip(tmp_path):
     torch.save({"model": model.state_dict()}, tmp_path / "three.pth")
     (tmp_path / "zoo.csv").write_text("mid,display_name\n/m/a,Ant\n/m/b,Bee\n/m/c,Cow\n")
     t = Tagger.from_pretrained(
-        str(tmp_path / "three.pth"), arch="MutThreeHead", checkpoint_labels=str(tmp_path / "zoo.csv"), backend="torch"
+        str(tmp_path / "three.pth"), arch="MutThreeHead", head_labels=str(tmp_path / "zoo.csv"), backend="torch"
     )
     result = t.predict(np.zeros(SR, np.float32), SR)
     assert [name for name, _, _ in result.top(3)] == ["Bee", "Cow", "Ant"] and result.model == "MutThreeHead"
-    assert t.info is not None and t.info.labels.names == ("Ant", "Bee", "Cow")
+    assert t.info is not None and t.info.head_labels.names == ("Ant", "Bee", "Cow")
 
 
 # ------------------------------------------------------------------------------------------ batching
@@ -357,7 +357,7 @@ def test_the_model_and_the_log_mel_input_go_to_the_device_asked_for(monkeypatch)
     assert t.model.given.device.type == "meta"
 
     class Loaded:
-        model, labels = Weighted(), ANIMAL
+        model, head_labels = Weighted(), ANIMAL
 
     monkeypatch.setattr(tagger_module, "load_checkpoint", lambda checkpoint, **kwargs: Loaded)
     assert Tagger.from_pretrained("x", device="meta", backend="torch").model.anchor.device.type == "meta"
@@ -418,10 +418,10 @@ def test_errors_name_the_clip_of_a_batch_or_the_file(tmp_path):
 
 def test_from_pretrained_reports_the_label_set_asked_for(monkeypatch):
     class Loaded:
-        model, labels = Probe(len(AUDIOSET)), AUDIOSET
+        model, head_labels = Probe(len(AUDIOSET)), AUDIOSET
 
     monkeypatch.setattr(tagger_module, "load_checkpoint", lambda checkpoint, **kwargs: Loaded)
-    full = Tagger.from_pretrained("x", labels="audioset", device="cpu", backend="torch")
+    full = Tagger.from_pretrained("x", label_set="audioset", device="cpu", backend="torch")
     assert full.labels is AUDIOSET
     np.testing.assert_array_equal(full.predict(ramp(SR), SR).scores, ramp(SR)[:527])
     assert Tagger.from_pretrained("x", device="cpu", backend="torch").labels is ANIMAL  # the default view

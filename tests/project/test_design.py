@@ -22,7 +22,7 @@ from panns_core.labels.sets import ANIMAL, ANIMAL_INDICES, AUDIOSET, generic, la
 from panns_core.models.base import PannsModel
 from panns_core.models.cnn14 import Cnn14
 from panns_core.weights.catalogue import PRETRAINED, get_weights, register_weights
-from panns_core.weights.checkpoints import LoadedCheckpoint, head_to_animal, load_checkpoint, save_checkpoint
+from panns_core.weights.checkpoints import LoadedCheckpoint, load_checkpoint, save_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,14 +71,6 @@ def test_reset_head_keeps_the_rows_of_the_requested_classes():
         create_model("MobileNetV1", classes_num=len(ANIMAL)).reset_head(AUDIOSET)  # rows it does not have
 
 
-def test_head_to_animal_still_works_and_warns():
-    model = create_model("MobileNetV1")
-    rows = model.fc_audioset.weight.detach()[ANIMAL_INDICES].clone()
-    with pytest.warns(DeprecationWarning, match="reset_head"):
-        head_to_animal(model)
-    assert torch.equal(model.fc_audioset.weight, rows)
-
-
 def test_display_log_mel_is_the_unnormalised_front_end():
     model = create_model("MobileNetV1").eval()
     wave = torch.sin(torch.arange(32000) / 32000 * 2 * torch.pi * 440) * 0.5
@@ -121,13 +113,13 @@ def test_a_new_architecture_runs_through_tagger_checkpoints_and_evaluation(tmp_p
     assert model.arch_name == "ToyNetDesignTest" and model.classes_num == len(AUDIOSET)
     path = save_checkpoint(tmp_path / "toy.pth", model, iteration=3)
     loaded = load_checkpoint(path)
-    assert loaded.arch == "ToyNetDesignTest" and loaded.labels is AUDIOSET and loaded.iteration == 3
+    assert loaded.arch == "ToyNetDesignTest" and loaded.head_labels is AUDIOSET and loaded.iteration == 3
     tagger = Tagger.from_pretrained(str(path), device="cpu")
     clip = shared_dir / "audio" / "audioset_samples" / "Y-_2ITXZaxT0.wav"
     result = tagger.predict_file(clip)
     assert result.labels is ANIMAL and np.isfinite(result.scores).all()
     # the Tagger's view of the general model on the animal set is the animal rows of the full output
-    full = Tagger(loaded.model, labels="audioset", device="cpu").predict_file(clip)
+    full = Tagger(loaded.model, label_set="audioset", device="cpu").predict_file(clip)
     np.testing.assert_allclose(result.scores, full.scores[ANIMAL_INDICES], rtol=1e-6)
     # training evaluation views it the same way
     table = [("Ya", clip, [ANIMAL.mids[0]]), ("Yb", clip, [ANIMAL.mids[1]])]
@@ -198,10 +190,10 @@ def test_get_model_loads_a_cached_bundle(tmp_path, monkeypatch, official_checkpo
 # ------------------------------------------------------------------ typed checkpoints
 
 
-def test_loaded_checkpoint_fields_and_the_old_tuple_access(official_checkpoint):
+def test_loaded_checkpoint_fields(official_checkpoint):
     loaded = load_checkpoint(official_checkpoint("MobileNetV1"))
     assert isinstance(loaded, LoadedCheckpoint)
-    assert (loaded.arch, loaded.labels, loaded.classes_num, loaded.iteration) == (
+    assert (loaded.arch, loaded.head_labels, loaded.classes_num, loaded.iteration) == (
         "MobileNetV1",
         AUDIOSET,
         len(AUDIOSET),
@@ -209,10 +201,7 @@ def test_loaded_checkpoint_fields_and_the_old_tuple_access(official_checkpoint):
     )
     assert loaded.path == official_checkpoint("MobileNetV1") and loaded.weights is None
     assert loaded.audio == AudioConfig() and loaded.model.arch_name == "MobileNetV1"
-    with pytest.warns(DeprecationWarning):
-        model, info = loaded
-    with pytest.warns(DeprecationWarning):
-        assert model is loaded.model and info["arch"] == "MobileNetV1" and info["label_set"] == "audioset"
+    assert loaded.label_set == "audioset"
 
 
 def _head_checkpoint(path: Path, classes: int) -> Path:
@@ -225,7 +214,7 @@ def test_a_head_of_unknown_width_loads_with_generic_labels_and_a_warning(tmp_pat
     path = _head_checkpoint(tmp_path / "MobileNetV1_birds.pth", 3)
     with pytest.warns(UserWarning, match="match no known label set"):
         loaded = load_checkpoint(path)
-    assert loaded.labels.names == ("class_0", "class_1", "class_2") and loaded.classes_num == 3
+    assert loaded.head_labels.names == ("class_0", "class_1", "class_2") and loaded.classes_num == 3
     with pytest.warns(UserWarning):
         tagger = Tagger.from_pretrained(str(path), device="cpu")
     result = tagger.predict(np.zeros(16000, np.float32), 16000)
@@ -239,18 +228,18 @@ def test_a_labels_file_names_the_outputs(tmp_path):
     csv_file.write_text("mid,display_name\n/m/015p6,Bird\nx1,Robin\nx2,Wren\n")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning when the labels are given
-        loaded = load_checkpoint(path, labels=csv_file)
-    assert loaded.labels.names == ("Bird", "Robin", "Wren")
-    assert loaded.labels.indices[0] == AUDIOSET.index_of("/m/015p6")
+        loaded = load_checkpoint(path, head_labels=csv_file)
+    assert loaded.head_labels.names == ("Bird", "Robin", "Wren")
+    assert loaded.head_labels.indices[0] == AUDIOSET.index_of("/m/015p6")
     json_file = tmp_path / "birds.json"
     json_file.write_text(json.dumps(["a", "b", "c"]))
-    assert load_checkpoint(path, labels=json_file).labels.names == ("a", "b", "c")
+    assert load_checkpoint(path, head_labels=json_file).head_labels.names == ("a", "b", "c")
     json_file.write_text(json.dumps(["a", "b"]))
     with pytest.raises(ConfigError, match="predicts 3 classes but the labels"):
-        load_checkpoint(path, labels=json_file)
+        load_checkpoint(path, head_labels=json_file)
     # a model saved with such labels keeps them
-    resaved = save_checkpoint(tmp_path / "resaved.pth", loaded.model, label_set=loaded.labels)
-    assert load_checkpoint(resaved).labels.names == ("Bird", "Robin", "Wren")
+    resaved = save_checkpoint(tmp_path / "resaved.pth", loaded.model, label_set=loaded.head_labels)
+    assert load_checkpoint(resaved).head_labels.names == ("Bird", "Robin", "Wren")
 
 
 def test_generic_labels_are_only_for_unknown_widths():

@@ -6,7 +6,6 @@ import pickle
 import re
 import stat
 import threading
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -20,12 +19,10 @@ from panns_core.labels.sets import ANIMAL, from_classes
 from panns_core.models.registry import list_models
 from panns_core.weights.catalogue import PRETRAINED
 from panns_core.weights.checkpoints import (
-    LoadedCheckpoint,
     _labels_of,
     _unpickler_reason,
     atomic_save,
     check_state_dict,
-    head_to_animal,
     infer_arch,
     load_checkpoint,
     model_config,
@@ -123,34 +120,6 @@ def test_a_checkpoint_must_be_a_dict(tmp_path):
     torch.save([torch.ones(1)], tmp_path / "list.pth")
     with pytest.raises(CheckpointError, match=r"list\.pth holds a list, not a checkpoint dict$"):
         read_checkpoint(tmp_path / "list.pth")
-
-
-def test_the_deprecated_tuple_and_dict_access(tmp_path):
-    model = torch.nn.Linear(2, 3)  # the access paths do not care what the model is
-    labels = from_classes("birds", ["a", "b", "c"])
-    loaded = LoadedCheckpoint(
-        model, "MobileNetV1", labels, AudioConfig(), tmp_path / "m.pth", iteration=7, config={"x": 1}
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        first, info = loaded
-        iteration = loaded["iteration"]
-    assert first is model and info is loaded and iteration == 7
-    assert [str(w.message) for w in caught] == [
-        "unpacking load_checkpoint() is deprecated: use its .model and other fields",
-        "checkpoint info['iteration'] is deprecated: use the .iteration field",
-    ]
-    assert all(w.category is DeprecationWarning for w in caught)
-    assert loaded[0] is model and loaded[1] is loaded  # no warning: the tuple positions
-    with pytest.warns(DeprecationWarning):
-        assert (loaded["classes_num"], loaded["label_set"], loaded["arch"]) == (3, "birds", "MobileNetV1")
-    with pytest.raises(KeyError) as err:
-        loaded["model"]
-    assert err.value.args == ("model",)
-    with pytest.warns(DeprecationWarning):
-        assert loaded.get("iteration") == 7 and loaded.get("config") == {"x": 1} and loaded.get("weights") is None
-    assert loaded.get("model") is None and loaded.get("nope", 5) == 5
-    assert loaded.path == tmp_path / "m.pth" and loaded.classes_num == 3 and loaded.label_set == "birds"
 
 
 def test_model_config_keeps_known_sets_by_name_and_others_in_full():
@@ -395,10 +364,3 @@ def test_load_checkpoint_refuses_before_building_anything(tmp_path):
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(tmp_path / "x.pth")
     assert str(err.value) == (f"cannot tell the architecture of {tmp_path / 'x.pth'}; pass arch= one of {known()}")
-
-
-def test_head_to_animal_needs_a_general_head():
-    with pytest.warns(DeprecationWarning, match=r"use model\.reset_head\(panns_core\.labels\.ANIMAL\)"):
-        with pytest.raises(CheckpointError) as err:
-            head_to_animal(Tiny(3))
-    assert str(err.value) == "head_to_animal needs a 527-class head, this one has 3"

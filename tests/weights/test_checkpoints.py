@@ -14,13 +14,13 @@ from panns_core.errors import DownloadError
 from panns_core.labels.sets import ANIMAL, ANIMAL_INDICES
 from panns_core.weights.cache import download, hub_file, verify
 from panns_core.weights.catalogue import PRETRAINED, get_weights
-from panns_core.weights.checkpoints import head_to_animal, load_checkpoint, save_checkpoint
+from panns_core.weights.checkpoints import load_checkpoint, save_checkpoint
 
 
 def test_official_format_loads_strictly_through_from_pretrained(official_checkpoint):
     path = official_checkpoint("MobileNetV1")
-    tagger = Tagger.from_pretrained(str(path), labels="audioset")
-    assert tagger.arch == "MobileNetV1" and tagger.info["iteration"] == 600000
+    tagger = Tagger.from_pretrained(str(path), label_set="audioset")
+    assert tagger.arch == "MobileNetV1" and tagger.info.iteration == 600000
     raw = torch.load(path, weights_only=False)["model"]
     for k, v in tagger.model.state_dict().items():
         assert torch.equal(v, raw[k]), k
@@ -33,7 +33,7 @@ def test_bare_state_dict_needs_the_architecture_only_when_nothing_says_it(tmp_pa
     assert load_checkpoint(tmp_path / "weights.pth").arch == "Cnn14"
     # ...and `arch` picks the variant
     info = load_checkpoint(tmp_path / "weights.pth", arch="Cnn14_DecisionLevelMax")
-    assert info.arch == "Cnn14_DecisionLevelMax" and info.labels.name == "audioset"
+    assert info.arch == "Cnn14_DecisionLevelMax" and info.head_labels.name == "audioset"
 
 
 def test_our_checkpoints_carry_their_config(tmp_path):
@@ -41,12 +41,12 @@ def test_our_checkpoints_carry_their_config(tmp_path):
     save_checkpoint(tmp_path / "ours.pth", model, iteration=12, optimizer={"lr": torch.tensor(1e-3)})
     info = load_checkpoint(tmp_path / "ours.pth")
     loaded = info.model
-    assert (info.arch, info.classes_num, info.labels.name, info.iteration) == ("MobileNetV1", 65, "animal", 12)
+    assert (info.arch, info.classes_num, info.head_labels.name, info.iteration) == ("MobileNetV1", 65, "animal", 12)
     assert loaded.audio.sample_rate == 16000
     assert not list(tmp_path.glob("*.tmp"))  # atomic write leaves no temporary file
 
 
-def test_head_to_animal_keeps_the_animal_rows(reference):
+def test_reset_head_keeps_the_animal_rows(reference):
     model = create_model("MobileNetV1").eval()
     reference.fill.fill_state_dict(model, salt=3)  # real values everywhere: every output row differs
     torch.manual_seed(0)
@@ -56,13 +56,11 @@ def test_head_to_animal_keeps_the_animal_rows(reference):
         model.fc_audioset.register_forward_hook(lambda m, a, out: logits.__setitem__("full", out[0]))
         model(x)
         full = logits["full"][ANIMAL_INDICES]
-        cut = head_to_animal(model)
+        cut = model.reset_head(ANIMAL)
         cut.fc_audioset.register_forward_hook(lambda m, a, out: logits.__setitem__("cut", out[0]))
         cut(x)
     assert logits["cut"].shape == (65,) and torch.allclose(full, logits["cut"])
     assert not torch.allclose(full, logits["full"][:65])  # the rows really differ: the wrong slice would fail
-    with pytest.raises(CheckpointError):
-        head_to_animal(model)
 
 
 def test_wrong_architecture_names_the_problem(official_checkpoint):

@@ -5,7 +5,6 @@ these tests run hundreds of times under mutation testing."""
 
 import os
 import re
-import warnings
 from dataclasses import replace
 
 import pytest
@@ -17,9 +16,7 @@ from panns_core.labels.sets import from_classes
 from panns_core.weights import checkpoints
 from panns_core.weights.catalogue import PRETRAINED
 from panns_core.weights.checkpoints import (
-    LoadedCheckpoint,
     check_state_dict,
-    head_to_animal,
     load_checkpoint,
     split_checkpoint,
 )
@@ -81,7 +78,7 @@ def test_our_file_gives_back_its_audio_labels_config_and_path(tmp_path, calls):
     torch.save({"model": head(3), "config": config, "iteration": 7}, path)
     loaded = load_checkpoint(path)
     assert loaded.audio == CUSTOM_AUDIO and loaded.model.audio == CUSTOM_AUDIO  # the file's settings, not 32 kHz
-    assert loaded.labels.names == ("A", "B", "C")
+    assert loaded.head_labels.names == ("A", "B", "C")
     assert loaded.path == path and loaded.weights is None and loaded.config == config and loaded.iteration == 7
     assert torch.equal(loaded.model.fc_audioset.weight, head(3)["fc_audioset.weight"])
     assert not loaded.model.training
@@ -98,11 +95,11 @@ def test_a_bare_state_dict_is_named_by_its_file_and_labelled_by_the_caller(tmp_p
     path = tmp_path / "MobileNetV1_run3.pth"  # nothing in the weights says MobileNetV1: only the file name does
     torch.save(head(3), path)
     mine = from_classes("mine", ["x", "y", "z"])
-    loaded = load_checkpoint(path, labels=mine)
-    assert loaded.arch == "MobileNetV1" and loaded.labels is mine and loaded.audio == AudioConfig()
+    loaded = load_checkpoint(path, head_labels=mine)
+    assert loaded.arch == "MobileNetV1" and loaded.head_labels is mine and loaded.audio == AudioConfig()
     with pytest.warns(UserWarning, match=rf"^{re.escape(str(path))} predicts 3 classes, which match no known"):
         unnamed = load_checkpoint(path)
-    assert unnamed.labels.names == ("class_0", "class_1", "class_2")
+    assert unnamed.head_labels.names == ("class_0", "class_1", "class_2")
 
 
 def test_a_release_gives_its_architecture_and_audio_settings(tmp_path, calls, monkeypatch):
@@ -137,22 +134,3 @@ def test_shape_mismatches_are_counted_in_full_but_three_are_shown():
 def test_an_unnamed_source_is_called_checkpoint():
     with pytest.raises(CheckpointError, match=r"^checkpoint has no state dict of tensors"):
         split_checkpoint({"model": {}})
-
-
-def test_deprecations_say_what_to_use_and_point_at_the_caller(tmp_path):
-    model = Stand("MobileNetV1", 527)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert head_to_animal(model) is model and model.new_labels.name == "animal"
-    assert [str(w.message) for w in caught] == [
-        "head_to_animal(model) is deprecated: use model.reset_head(panns_core.labels.ANIMAL)"
-    ]
-    loaded = LoadedCheckpoint(model=model, arch="MobileNetV1", labels=None, audio=AudioConfig(), path=tmp_path)
-    with warnings.catch_warnings(record=True) as more:
-        warnings.simplefilter("always")
-        model_again, _info = loaded
-        assert model_again is model
-        assert loaded["arch"] == "MobileNetV1"
-    assert [w.category for w in caught + more] == [DeprecationWarning] * 3
-    if not UNDER_MUTMUT:  # stacklevel: each warning names this file, where the old API was used
-        assert {w.filename for w in caught + more} == {__file__}
