@@ -4,7 +4,7 @@
 
 Keeps only the facts the package needs (class order, ids, names, parent/child links) in one
 compact file of our own. Sources: AudioSet label list (CC BY 4.0) and ontology (CC BY-SA 4.0),
-Gemmeke et al. 2017; see README "Data and attribution".
+Gemmeke et al. 2017; see docs/attribution.md.
 """
 
 import csv
