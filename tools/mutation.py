@@ -39,6 +39,8 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 # torch would "time out" and be counted killed without being tested. One thread per process: no pool.
 SINGLE_THREADED = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PANNS_ORT_THREADS": "1"}
 
+FAIR = "tests/dashboard/test_fairness.py"
+
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
     "metrics": ("panns_core/metrics.py", ["tests/test_metrics.py", "tests/test_gaps_metrics.py"]),
@@ -111,14 +113,24 @@ MODULES = {
         "panns_core/checkpoints.py",
         ["tests/test_core_checkpoints.py", "tests/test_mut_checkpoints.py", "tests/test_mut_checkpoints_load.py"],
     ),
-    "dashboard_compare": ("dashboard/compare.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py"]),
-    "dashboard_curves": ("dashboard/curves.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py"]),
-    "dashboard_effect": ("dashboard/effect.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py"]),
+    # tests/dashboard/test_fairness.py: the fairness rules as properties over generated result sets (all five)
+    "dashboard_compare": (
+        "dashboard/compare.py",
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard.py", FAIR],
+    ),
+    "dashboard_curves": (
+        "dashboard/curves.py",
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_curves.py", FAIR],
+    ),
+    "dashboard_effect": (
+        "dashboard/effect.py",
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_effect.py", FAIR],
+    ),
     "dashboard_overview": (
         "dashboard/overview.py",
-        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py"],
+        ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_overview.py", FAIR],
     ),
-    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_data.py"]),
+    "dashboard_data": ("dashboard/data.py", ["tests/test_dashboard_data.py", "tests/test_mut_dashboard_data.py", FAIR]),
 }
 
 
