@@ -181,12 +181,15 @@ def expected_same_clips(a: dict, b: dict) -> bool:
     return a["name"] == b["name"]
 
 
-def expected_row(run: Spec, base: Spec) -> dict:
+def mean(values: list) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def expected_row(compared: Spec, base: Spec) -> dict:
     """A class-wins row computed over the classes both runs scored."""
-    mine, theirs = run.scored(), base.scored()
+    mine, theirs = compared.scored(), base.scored()
     shared = sorted(set(mine) & set(theirs))
     diffs = [mine[c] - theirs[c] for c in shared]
-    mean = lambda xs: sum(xs) / len(xs) if xs else math.nan  # noqa: E731
     return {
         "classes": len(shared),
         "better": sum(d > 0 for d in diffs),
@@ -352,7 +355,7 @@ def expected_bar(s: Spec):
     """(mAP, classes) of the run's bar on the animal chart, or None when it has no bar."""
     scored = s.scored()
     if scored:
-        return sum(scored.values()) / len(scored), len(scored)
+        return mean(list(scored.values())), len(scored)
     if s.label_set == "animal" and s.headline is not None:
         return s.headline, s.classes_scored
     return None
