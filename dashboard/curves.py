@@ -54,7 +54,8 @@ def setting_text(row: pd.Series) -> str:
 
 
 def map_curves(res: Results, run_ids, colour_by: str = COLOUR_BY_RUN) -> pd.DataFrame:
-    """Long table run_id, label, group, settings, iteration, mAP (+ mean_auc, d_prime, loss), sorted by iteration."""
+    """Long table run_id, label, group, settings, iteration, mAP (+ mean_auc, d_prime, loss), sorted by iteration,
+    with each run's status and source (a reported curve, such as the study's read-off ones, stays reported)."""
     curves = res.curves[res.curves["run_id"].isin(list(run_ids))]
     runs = res.runs.loc[curves["run_id"].unique()] if not curves.empty else res.runs.iloc[0:0]
     if colour_by == COLOUR_BY_RUN:
@@ -62,8 +63,25 @@ def map_curves(res: Results, run_ids, colour_by: str = COLOUR_BY_RUN) -> pd.Data
     else:
         group = runs[colour_by].map(lambda v: f"{colour_by}={v}" if pd.notna(v) else f"{colour_by} not recorded")
     settings = runs.apply(setting_text, axis=1) if not runs.empty else pd.Series(dtype=str)
-    out = curves.assign(group=curves["run_id"].map(group), settings=curves["run_id"].map(settings))
-    cols = ["run_id", "label", "group", "settings", "iteration", "mAP", "mean_auc", "d_prime", "loss"]
+    out = curves.assign(
+        group=curves["run_id"].map(group),
+        settings=curves["run_id"].map(settings),
+        status=curves["run_id"].map(runs["status"]),
+        source=curves["run_id"].map(runs["source"]),
+    )
+    cols = [
+        "run_id",
+        "label",
+        "group",
+        "settings",
+        "iteration",
+        "mAP",
+        "mean_auc",
+        "d_prime",
+        "loss",
+        "status",
+        "source",
+    ]
     return out[cols].sort_values(["run_id", "iteration"]).reset_index(drop=True)
 
 
@@ -92,8 +110,9 @@ def reported_points(res: Results) -> pd.DataFrame:
 
 
 def curve_table(curves: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
-    """What the curve chart plots, as one table: measured curve rows, then the reported single figures."""
-    measured = curves.assign(status="measured", scope="", source="measured here")
+    """What the curve chart plots, as one table: the curve rows (status and source of their run), then the
+    reported single figures."""
+    lines = curves.assign(scope="")
     reported = points.assign(status="reported", group=points["label"])
     cols = [
         "label",
@@ -109,7 +128,7 @@ def curve_table(curves: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
         "source",
         "run_id",
     ]
-    frames = [f.reindex(columns=cols) for f in (measured, reported) if not f.empty]
+    frames = [f.reindex(columns=cols) for f in (lines, reported) if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 

@@ -219,7 +219,8 @@ def load_results(root) -> Results:
         np.where(own, "the run's own mAP, no per-class table", ""),
     )
     if own.any():  # (an empty selection cannot take pandas' empty result: a folder of measured runs only)
-        table.loc[own, "animal_mAP"] = table.loc[own, "reported_mAP"]
+        # (to_numeric: a folder where no run has its own mAP holds None there, which a float column refuses)
+        table.loc[own, "animal_mAP"] = pd.to_numeric(table.loc[own, "reported_mAP"], errors="coerce")
         table.loc[own, "animal_classes"] = pd.to_numeric(table.loc[own, "classes_scored"], errors="coerce")
     table["animal_mAP"] = pd.to_numeric(table["animal_mAP"], errors="coerce")
     curves = _stack(runs, "curve", labels)

@@ -39,6 +39,8 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 # torch would "time out" and be counted killed without being tested. One thread per process: no pool.
 SINGLE_THREADED = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PANNS_ORT_THREADS": "1"}
 
+FAIR = "tests/dashboard/test_fairness.py"
+
 # module -> the test files that are meant to catch its bugs (quick ones; slow tests are deselected)
 MODULES = {
     "metrics": (
@@ -118,14 +120,27 @@ MODULES = {
             "tests/weights/test_load_checkpoint.py",
         ],
     ),
-    "dashboard_compare": ("dashboard/compare.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_compare.py"]),
-    "dashboard_curves": ("dashboard/curves.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_curves.py"]),
-    "dashboard_effect": ("dashboard/effect.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_effect.py"]),
+    # tests/dashboard/test_fairness.py: the fairness rules as properties over generated result sets (all five)
+    "dashboard_compare": (
+        "dashboard/compare.py",
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_compare.py", FAIR],
+    ),
+    "dashboard_curves": (
+        "dashboard/curves.py",
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_curves.py", FAIR],
+    ),
+    "dashboard_effect": (
+        "dashboard/effect.py",
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_effect.py", FAIR],
+    ),
     "dashboard_overview": (
         "dashboard/overview.py",
-        ["tests/dashboard/test_data.py", "tests/dashboard/test_overview.py"],
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_overview.py", FAIR],
     ),
-    "dashboard_data": ("dashboard/data.py", ["tests/dashboard/test_data.py", "tests/dashboard/test_data_loader.py"]),
+    "dashboard_data": (
+        "dashboard/data.py",
+        ["tests/dashboard/test_data.py", "tests/dashboard/test_data_loader.py", FAIR],
+    ),
 }
 
 

@@ -84,13 +84,16 @@ def write(
     hardware_text: str,
     notes: str = "",
     display_name: str = "",
-    eval_pack=None,
+    eval_pack,
 ):
     """Write (or replace) the run folder <root>/<run_id>; return its path.
 
     `eval_pack` (a PackedDataset) is recorded as the run's evaluation set (file name, clip count and
-    a digest of its clip names), so the dashboard compares runs only on the same clips."""
-    eval_set = {} if eval_pack is None else eval_set_record(Path(eval_pack.info.path).name, eval_pack.audio_names)
+    a digest of its clip names), so the dashboard compares runs only on the same clips. It is required:
+    a measured run always knows the clips it was scored on, and one without them would be unrecorded."""
+    if eval_pack is None:
+        raise ValueError("a measured run records its evaluation set: pass the pack it was scored on (eval_pack)")
+    eval_set = eval_set_record(Path(eval_pack.info.path).name, eval_pack.audio_names)
     info = RunInfo(
         run_id=run_id,
         kind=kind,

@@ -67,8 +67,11 @@ def test_map_curves_groups_and_hover_text(res):
         "mean_auc",
         "d_prime",
         "loss",
+        "status",
+        "source",
     ]
     assert table.index.tolist() == [0, 1, 2, 3]
+    assert table["status"].tolist() == ["measured"] * 4 and table["source"].tolist() == ["measured here"] * 4
     assert table["iteration"].tolist() == [0, 100, 0, 50] and table["mAP"].tolist() == [0.1, 0.65, 0.2, 0.3]
     by_run = table.drop_duplicates("run_id").set_index("run_id")
     assert by_run.loc["a_fit", "group"] == "batch_size=16" and by_run.loc["b_fit", "group"] == "batch_size not recorded"
