@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from panns_core.labels import ANIMAL
-from panns_core.results import eval_set_record, load_run, load_runs
+from panns_core.evaluation.results import eval_set_record, load_run, load_runs
+from panns_core.labels.sets import ANIMAL
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = ("panns_core", "dashboard", "train", "tools", "demo")
 
 # (file, function) -> how its runs are checked below
 WRITE_RUN_CALLERS = {
-    ("panns_core/training/reporting.py", "write"),  # every measured run: fit and evaluate
+    ("panns_core/evaluation/reporting.py", "write"),  # every measured run: fit and evaluate
     ("tools/build_reported.py", "build"),  # the PANNs paper's figures
     ("tools/read_study_figures.py", "build"),  # the reference study's curves
     ("tools/read_study_figures.py", "write_classwise"),  # the reference study's class-wise figure
@@ -111,7 +111,7 @@ def _reporting_kwargs(tmp_path, **over):
 
 
 def test_measured_runs_record_the_digest_of_the_clips_they_were_scored_on(tmp_path):
-    from panns_core.training import reporting
+    from panns_core.evaluation import reporting
 
     folder = reporting.write(tmp_path, **_reporting_kwargs(tmp_path, eval_pack=_pack("/data/eval.h5", ["Yb", "Ya"])))
     eval_set = load_run(folder).info.eval_set

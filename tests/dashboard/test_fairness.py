@@ -3,7 +3,7 @@
 What the dashboard exists for: an animal-only model and a general AudioSet model are compared on the
 classes both scored and on the same clips, or the page says they are not; and a figure read from a paper
 is never passed off as measured here. Hypothesis writes random result folders through the real writer
-(`panns_core.results.write_run`) and reads them back through the real loader (`dashboard.data.load_results`):
+(`panns_core.evaluation.results.write_run`) and reads them back through the real loader (`dashboard.data.load_results`):
 runs with random, partly overlapping animal classes, missing APs, a non-animal row now and then, iterations
 (only the last evaluated one counts), reported and measured runs, recorded, name-only and unrecorded
 evaluation sets. Every expected figure is computed here in plain Python from what was written, never by
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from dashboard import charts, compare, curves, effect, overview
 from dashboard.classes import animal_classes
 from dashboard.data import load_results
-from panns_core.results import eval_set_record
+from panns_core.evaluation.results import eval_set_record
 
 # No shrinking: each shrink step writes and loads a folder, so shrinking a failure took minutes; an example is
 # small anyway (at most five runs of at most five classes) and is printed as drawn.
@@ -134,7 +134,7 @@ def result_sets(draw, min_runs: int = 2, max_runs: int = 5) -> list[Spec]:
 
 
 def write(root, spec: Spec) -> None:
-    """The run through the real writer (dashboard_runs.run -> panns_core.results.write_run)."""
+    """The run through the real writer (dashboard_runs.run -> panns_core.evaluation.results.write_run)."""
     frames = [rows(t, it) for it, t in spec.tables.items() if t]
     classwise = pd.concat(frames) if frames else None
     curve = pd.DataFrame(spec.curve, columns=["iteration", "mAP"]) if spec.curve else None
