@@ -139,10 +139,11 @@ def test_bad_port_variable_is_refused(monkeypatch):
 
 
 def test_examples_lists_only_audio_files_sorted(tmp_path):
-    for name in ("b.wav", "a.MP3", "c.flac", "d.ogg", "notes.txt", "cover.png"):
+    """The package's one suffix list (panns_core.audio.files): M4A and Opus examples are listed too."""
+    for name in ("b.wav", "a.MP3", "c.flac", "d.ogg", "e.m4a", "f.opus", "notes.txt", "cover.png"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub.wav").mkdir()
-    assert [p.name for p in find_examples(tmp_path)] == ["a.MP3", "b.wav", "c.flac", "d.ogg"]
+    assert [p.name for p in find_examples(tmp_path)] == ["a.MP3", "b.wav", "c.flac", "d.ogg", "e.m4a", "f.opus"]
     assert find_examples(tmp_path / "absent") == [] and find_examples(None) == []
 
 
