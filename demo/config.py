@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,27 +48,9 @@ class DemoConfig:
     backend: str = "auto"  # what runs the models: auto (ONNX Runtime on CPU), torch or onnx
 
 
-def _env(name: str, old: str | None = None) -> str | None:
-    """`name` from the environment, or its deprecated spelling `old` (read, with a one-line warning)."""
-    value = os.environ.get(name)
-    if value:
-        return value
-    if old and os.environ.get(old):
-        print(f"warning: {old} is deprecated, use {name}", file=sys.stderr)
-        return os.environ[old]
-    return None
-
-
-class _DeprecatedAlias(argparse.Action):
-    """An old option spelling: stores into the new option's place and says, once, which name to use."""
-
-    def __init__(self, option_strings, dest, new: str = "", **kwargs):
-        self.new = new
-        super().__init__(option_strings, dest, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"warning: {option_string} is deprecated, use {self.new}", file=sys.stderr)
-        setattr(namespace, self.dest, values)
+def _env(name: str) -> str | None:
+    """`name` from the environment; an empty value counts as unset (a Space shows unset Variables as "")."""
+    return os.environ.get(name) or None
 
 
 def _env_float(name: str, default: float) -> float:
@@ -105,15 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     # One vocabulary with the CLI and training: --checkpoint names weights, --arch an architecture.
     p.add_argument(
         "--default-checkpoint",
-        default=_env("PANNS_DEMO_DEFAULT_CHECKPOINT", "PANNS_DEMO_DEFAULT_MODEL") or DEFAULT_CHECKPOINT,
+        default=_env("PANNS_DEMO_DEFAULT_CHECKPOINT") or DEFAULT_CHECKPOINT,
         help="released checkpoint offered first and fetched at start (default %(default)s)",
-    )
-    p.add_argument(
-        "--default-model",
-        dest="default_checkpoint",
-        action=_DeprecatedAlias,
-        new="--default-checkpoint",
-        help=argparse.SUPPRESS,
     )
     p.add_argument(
         "--checkpoint",
@@ -124,10 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--arch",
         dest="checkpoint_arch",
-        default=_env("PANNS_DEMO_ARCH", "PANNS_DEMO_MODEL"),
+        default=_env("PANNS_DEMO_ARCH"),
         help="architecture of --checkpoint (e.g. Cnn14, MobileNetV1), only for a file that does not record it",
     )
-    p.add_argument("--model", dest="checkpoint_arch", action=_DeprecatedAlias, new="--arch", help=argparse.SUPPRESS)
     p.add_argument(
         "--compare",
         default=_env("PANNS_DEMO_COMPARE") or ",".join(DEFAULT_COMPARE),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+from panns_core.audio.files import AUDIO_SUFFIXES  # the one list of what the package can decode
 
 
 def find_examples(folder: Path | None, limit: int = 20) -> list[Path]:

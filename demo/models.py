@@ -15,9 +15,9 @@ from pathlib import Path
 
 from panns_core import Tagger
 from panns_core.errors import PannsError, WeightsUnavailableError
-from panns_core.weights.cache import HUB_PREFIX, cached_path, hub_file, missing_message, offline
+from panns_core.weights.cache import HUB_PREFIX
 from panns_core.weights.catalogue import PRETRAINED
-from panns_core.weights.sources import hub_address, resolve_source
+from panns_core.weights.sources import check_ready, hub_address, resolve_source
 
 
 class DemoConfigError(PannsError, ValueError):
@@ -102,30 +102,22 @@ def compare_keys(names: tuple[str, ...] | list[str], choices: list[ModelChoice],
 
 
 def can_fetch(choice: ModelChoice) -> bool:
-    """True when a fetch could bring this choice's weights (a local file cannot be fetched)."""
-    return (choice.pretrained or choice.source.startswith(HUB_PREFIX)) and not offline()
+    """True when a fetch could bring this choice's weights (a local file cannot be fetched; offline nothing can)."""
+    return check_ready(choice.source).fetchable
 
 
 def how_to_get(choice: ModelChoice) -> str:
-    """What is missing and the exact ways to get it. Plain text (commands in backticks) so that it
-    reads the same in the page's Markdown, in an error pop-up and on the terminal."""
+    """What is missing and the exact ways to get it, in the core's words (file, command, URL, cache path, a
+    failed checksum) plus where this page fits in. Plain text (commands in backticks) so that it reads the
+    same in the page's Markdown, in an error pop-up and on the terminal."""
+    readiness = check_ready(choice.source)
     if choice.pretrained:
-        # The core's own words (file, command, URL, cache path), as the CLI and the Tagger say them.
-        text = (
-            missing_message(PRETRAINED[choice.source], reason="not on this machine")
-            + " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there."
+        return readiness.how_to_get + (
+            " The cache folder is set by PANNS_CACHE_DIR; reload this page once the file is there."
         )
-    elif choice.source.startswith(HUB_PREFIX):
-        text = (
-            f"{choice.source} is not on this machine and could not be fetched from the Hugging Face Hub. "
-            "Check the repository name and the network, or download the file and start the app with "
-            "`--checkpoint PATH`."
-        )
-    else:
-        return f"Checkpoint {choice.source} does not exist. Start the app with `--checkpoint PATH` to an existing file."
-    if offline():
-        text += " This server runs offline (PANNS_OFFLINE=1), so the page cannot fetch them itself."
-    return text
+    if choice.source.startswith(HUB_PREFIX):
+        return readiness.how_to_get.replace("as --checkpoint", "as the app's `--checkpoint PATH`")
+    return f"Checkpoint {choice.source} does not exist. Start the app with `--checkpoint PATH` to an existing file."
 
 
 def failure_message(choice: ModelChoice, exc: Exception) -> str:
@@ -137,16 +129,8 @@ def failure_message(choice: ModelChoice, exc: Exception) -> str:
 
 
 def is_ready(choice: ModelChoice) -> bool:
-    """True when the weights are on this machine: no network needed to analyse with them."""
-    if choice.pretrained:
-        return cached_path(PRETRAINED[choice.source]).is_file()
-    if choice.source.startswith(HUB_PREFIX):
-        try:
-            hub_file(choice.source, local_only=True)
-        except WeightsUnavailableError:
-            return False
-        return True
-    return Path(choice.source).is_file()
+    """True when the weights are on this machine and pass their checks: no network needed to analyse with them."""
+    return check_ready(choice.source).ready
 
 
 def fetch(choice: ModelChoice) -> Path:

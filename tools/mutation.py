@@ -51,7 +51,7 @@ MODULES = {
         "panns_core/labels/ontology.py",
         ["tests/labels/test_label_sets.py", "tests/labels/test_ontology.py", "tests/inference/test_tagger_labels.py"],
     ),
-    # Not tests/training/test_download.py (it tests train/download.py), nor the checkpoint tests that build a model
+    # Not tests/training/test_fetch.py (it tests train/fetch.py), nor the checkpoint tests that build a model
     # for their payload: mutmut times each mutant by its tests' durations in the full run, where that model was
     # already built, so rerun alone they ran past their limits and were counted as timeouts.
     "download": (

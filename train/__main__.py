@@ -1,4 +1,4 @@
-"""`python -m train <stage>`: metadata -> download -> pack -> fit -> evaluate (see README's training section).
+"""`python -m train <stage>`: metadata -> fetch -> pack -> fit -> evaluate (see README's training section).
 
 Each stage is one module with `add_arguments(parser)` and `run(args)`; `--help` on a stage lists its options.
 """
@@ -10,9 +10,9 @@ import sys
 
 from panns_core.errors import run_command
 
-from . import download, evaluate, fit, metadata, pack
+from . import evaluate, fetch, fit, metadata, pack
 
-STAGES = {"metadata": metadata, "download": download, "pack": pack, "fit": fit, "evaluate": evaluate}
+STAGES = {"metadata": metadata, "fetch": fetch, "pack": pack, "fit": fit, "evaluate": evaluate}
 
 
 def build_parser() -> argparse.ArgumentParser:

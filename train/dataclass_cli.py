@@ -1,7 +1,8 @@
 """Command-line options generated from a config dataclass, so the two can never drift apart.
 
 Each field becomes `--field-name` with the field's type, default and `metadata["help"]`;
-booleans get `--flag/--no-flag`; fields without a default are required options.
+booleans get `--flag/--no-flag`; `metadata["choices"]` limits the values; fields without a default
+are required options.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser, config_cls) -> None:
                 type=kind,
                 default=default,
                 required=not has_default,
-                metavar=f.name.upper(),
+                metavar=None if f.metadata.get("choices") else f.name.upper(),
+                choices=f.metadata.get("choices"),
                 help=help_text,
             )
 

@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 from panns_core.device import pick_device
+from panns_core.errors import ConfigError
 from panns_core.evaluation import reporting
 from panns_core.evaluation.scoring import evaluate
 from panns_core.labels.sets import get_label_set
+from panns_core.training.config import PRECISIONS
 from panns_core.training.dataset import PackedDataset
 from panns_core.weights.checkpoints import load_checkpoint
 from train.dataclass_cli import add_arguments as _add_config_arguments
@@ -38,11 +40,12 @@ class EvaluateConfig:
     results: str = field(default="results", metadata={"help": "results root the dashboard reads"})
     batch_size: int = field(default=32, metadata={"help": "clips per batch"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
-    amp: bool = field(
-        default=False,
+    precision: str = field(
+        default="fp32",
         metadata={
-            "help": "mixed precision on GPU: faster, but the figures written "
-            "as measured are then not fp32 (off by default)"
+            "help": "bf16: mixed precision on GPU, faster, but the figures written as measured are then not "
+            "fp32; fp32: full precision. CPU always runs fp32",
+            "choices": PRECISIONS,
         },
     )
     num_workers: int = field(default=2, metadata={"help": "data-loader worker processes"})
@@ -54,8 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def evaluate_checkpoint(cfg: EvaluateConfig) -> dict:
+    if cfg.precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
     device = pick_device(cfg.device)
-    use_amp = cfg.amp and device.type == "cuda"
+    use_amp = cfg.precision != "fp32" and device.type == "cuda"  # reduced precision only on a GPU
     loaded = load_checkpoint(cfg.checkpoint, arch=cfg.arch, head_labels=cfg.head_labels)
     model = loaded.model.to(device)
     data = PackedDataset(cfg.eval)

@@ -2,7 +2,7 @@
 
 A fetcher is any callable `fetch(segment, dest)`, where `segment` has `ytid`, `start_seconds` and
 `end_seconds`; it writes `dest` or raises FetchError saying why (video gone, not in the mirror,
-undecodable). The download stage does the rest (workers, resuming, the failure log), so a new
+undecodable). The fetch stage does the rest (workers, resuming, the failure log), so a new
 source of audio only needs a new fetcher. Two are built in:
 
 - YtDlpFetcher: YouTube through yt-dlp (stream address) and ffmpeg (cut, downmix, resample).
@@ -28,7 +28,7 @@ SAMPLE_RATE = AudioConfig.sample_rate  # clips are stored at the models' rate
 
 
 class FetchError(PannsError, RuntimeError):
-    """One segment could not be fetched; the download stage logs it and carries on."""
+    """One segment could not be fetched; the fetch stage logs it and carries on."""
 
 
 class ToolMissingError(PannsError, RuntimeError):

@@ -3,7 +3,7 @@
 Reads the three segment lists, the class list and the ontology (downloaded once into the cache,
 or taken from `--source DIR`), keeps every segment carrying at least one class of the label set,
 and writes to `--out`:
-    eval.csv, balanced_train.csv, unbalanced_train.csv   split lists for `download` and `pack`
+    eval.csv, balanced_train.csv, unbalanced_train.csv   split lists for `fetch` and `pack`
     class_counts.csv                                     clips per class and split
 With `--class-stats FILE` it also writes the per-class table the dashboard shows (counts from the
 official lists, plus the label quality read from `--label-quality CSV` with columns mid, label_quality).
@@ -27,7 +27,7 @@ from panns_core.labels.ontology import descendants
 from panns_core.labels.sets import get_label_set
 from panns_core.weights.cache import cache_dir, http_fetch, offline
 
-from .segments import SegmentsError, labels_of, read_official, write_split
+from .segment_ids import SegmentIdsError, labels_of, read_official, write_split
 
 _CSV = "http://storage.googleapis.com/us_audioset/youtube_corpus/v1/csv/"
 OFFICIAL = {
@@ -57,18 +57,18 @@ def official_file(key: str, source: str | None) -> Path:
         for candidate in [name, *_ALTERNATIVES.get(key, [])]:
             if (Path(source) / candidate).is_file():
                 return Path(source) / candidate
-        raise SegmentsError(f"{source} holds no {name}")
+        raise SegmentIdsError(f"{source} holds no {name}")
     path = cache_dir() / "audioset" / name
     if path.is_file():
         return path
     if offline():
-        raise SegmentsError(f"{name} is not in {path.parent} and PANNS_OFFLINE=1; pass --source DIR")
+        raise SegmentIdsError(f"{name} is not in {path.parent} and PANNS_OFFLINE=1; pass --source DIR")
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(name + ".part")
     try:
         http_fetch(url, part, True, name)  # the weights downloader's resumable fetch, with a progress bar
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise SegmentsError(f"could not download {url} ({exc}); run again to resume, or pass --source DIR") from None
+        raise SegmentIdsError(f"could not download {url} ({exc}); run again to resume, or pass --source DIR") from None
     part.replace(path)
     return path
 
@@ -85,11 +85,11 @@ def label_set_mids(label_set_name: str, classes_csv: Path, ontology: Path) -> li
     classes = pd.read_csv(classes_csv)
     audioset = get_label_set("audioset")
     if list(classes["mid"]) != list(audioset.mids):
-        raise SegmentsError(f"{classes_csv} is not the {len(audioset)}-class AudioSet list this package was built on")
+        raise SegmentIdsError(f"{classes_csv} is not the {len(audioset)}-class AudioSet list this package was built on")
     if label_set_name == "animal":
         derived = [m for m in classes["mid"] if m in ontology_subtree(ontology)]
         if derived != list(label_set.mids):
-            raise SegmentsError(
+            raise SegmentIdsError(
                 f"{ontology} puts {len(derived)} classes under Animal, the package "
                 f"{len(label_set)}: the ontology and the package disagree"
             )

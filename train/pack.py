@@ -1,9 +1,9 @@
-"""Stage 3, `python -m train pack`: downloaded WAVs of one split into one HDF5 file (PANNs layout).
+"""Stage 3, `python -m train pack`: fetched WAVs of one split into one HDF5 file (PANNs layout).
 
 Each clip is cut or zero-padded to 10 s at 32 kHz and its labels become a boolean row over the
-label set. A clip that cannot be used (undecodable, NaN, digital silence from a broken download,
+label set. A clip that cannot be used (undecodable, NaN, digital silence from a broken fetch,
 no label of the set) is reported in `<out>.bad.csv` and skipped: it is never written as zeros, which
-would teach the model that silence is a dog. Segments not downloaded are counted, not errors.
+would teach the model that silence is a dog. Segments not fetched are counted, not errors.
 Packing is resumable: run it again after a kill and it continues after the last saved clip.
 `--manifest` packs your own labelled recordings instead (any format, rate and length).
 """
@@ -23,12 +23,12 @@ from panns_core.errors import AudioError
 from panns_core.labels.sets import get_label_set
 from panns_core.training.packfile import PackWriter
 
-from .segments import SegmentsError, audio_name, labels_of, read_split
+from .segment_ids import SegmentIdsError, audio_name, labels_of, read_split
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", help="split list, e.g. data/metadata/eval.csv (with --audio)")
-    parser.add_argument("--audio", help="folder of downloaded WAVs, e.g. data/audio/eval")
+    parser.add_argument("--audio", help="folder of fetched WAVs (`python -m train fetch`), e.g. data/audio/eval")
     parser.add_argument(
         "--manifest",
         help="instead of --split/--audio: a CSV of your own labelled files, "
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def split_items(split, audio_dir):
-    """(name, path, labels) for every segment of a split list, downloaded or not."""
+    """(name, path, labels) for every segment of a split list, fetched or not."""
     segments = read_split(split)
     for segment, labels in zip(segments.itertuples(index=False), labels_of(segments)):
         name = audio_name(segment.ytid)
@@ -53,7 +53,7 @@ def manifest_items(manifest, labels_column: str = "labels", path_column: str = "
     table = pd.read_csv(manifest, dtype=str)
     for column in (path_column, labels_column):
         if column not in table.columns:
-            raise SegmentsError(f"{manifest}: no {column!r} column (has {', '.join(table.columns)})")
+            raise SegmentIdsError(f"{manifest}: no {column!r} column (has {', '.join(table.columns)})")
     for rel, labels in zip(table[path_column], table[labels_column].fillna("")):
         yield rel, Path(manifest).parent / rel, [m.strip() for m in labels.split(",") if m.strip()]
 
@@ -69,7 +69,7 @@ def usable_audio(path: Path, sample_rate: int) -> np.ndarray:
     """The clip as float32, or AudioError saying why it must not be packed."""
     waveform = load_audio(path, sample_rate)
     if not np.any(waveform):
-        raise AudioError(f"{path.name} is digital silence (a broken download?)")
+        raise AudioError(f"{path.name} is digital silence (a broken fetch?)")
     return waveform
 
 
@@ -112,11 +112,11 @@ def run(args: argparse.Namespace) -> dict:
     elif args.split and args.audio:
         items = split_items(args.split, args.audio)
     else:
-        raise SegmentsError("pack needs --split and --audio, or --manifest")
+        raise SegmentIdsError("pack needs --split and --audio, or --manifest")
     summary = pack(items, args.out, args.label_set)
     out = Path(args.out)
     print(
-        f"{out}: {summary['packed']} clips ({summary['added']} added now); {summary['missing']} not downloaded; "
+        f"{out}: {summary['packed']} clips ({summary['added']} added now); {summary['missing']} not fetched; "
         f"{summary['bad']} unusable, skipped (see {bad_log(out)})"
     )
     return summary

@@ -46,7 +46,9 @@ def add_parser(sub) -> None:
 
 
 def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
-    """One row per file, or one per window; each with the top-k labels and scores."""
+    """One row per file, or one per window; each with the top-k labels and scores (ranked as `TaggingResult.top`)."""
+    from panns_core.inference.tagger import top_indices
+
     spans = [(None, None, result.scores)]
     if per_window:
         spans = [
@@ -60,8 +62,7 @@ def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
             "end": end if end is None else round(float(end), 3),
             "error": "",
         }
-        order = scores.argsort()[::-1][:k]
-        for rank, i in enumerate(order, 1):
+        for rank, i in enumerate(top_indices(scores, k), 1):
             row[f"label_{rank}"] = result.labels.names[i]
             row[f"mid_{rank}"] = result.labels.mids[i]
             row[f"score_{rank}"] = round(float(scores[i]), 6)

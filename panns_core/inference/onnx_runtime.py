@@ -229,7 +229,7 @@ def export_onnx(model: torch.nn.Module, path, threads: int | None = None):
     try:
         try:
             with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")  # tracer and deprecation notes: the tests check the result instead
+                warnings.simplefilter("ignore")  # the tracer's notes: the tests check the result instead
                 torch.onnx.export(
                     model,
                     (x,),

@@ -23,6 +23,15 @@ from panns_core.labels.sets import LabelSet, get_label_set, labels_for_head, vie
 from panns_core.weights.checkpoints import LoadedCheckpoint, load_checkpoint
 
 
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, best first; ties keep label order (the lower index first).
+
+    The one ranking rule: `TaggingResult.top`, the CLI's CSV and every front end use it, so tied classes
+    come out in the same order everywhere.
+    """
+    return np.argsort(-np.asarray(scores), kind="stable")[: max(int(k), 0)]
+
+
 @dataclass
 class TaggingResult:
     """Scores of one clip over a label set. `scores` is in label order; `top` sorts them."""
@@ -42,7 +51,7 @@ class TaggingResult:
 
     def top(self, k: int = 5, threshold: float = 0.0) -> List[Tuple[str, str, float]]:
         """The k best labels scoring at least `threshold`, as (display_name, mid, score)."""
-        order = np.argsort(-self.scores, kind="stable")[:k]
+        order = top_indices(self.scores, k)
         return [
             (self.labels.names[i], self.labels.mids[i], float(self.scores[i]))
             for i in order

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from panns_core.errors import ConfigError
 
+PRECISIONS = ("fp32", "bf16")  # the Tagger's words (`Tagger(precision=)`, `panns tag --precision`)
 
-def _help(text: str, **kw):
-    return field(metadata={"help": text}, **kw)
+
+def _help(text: str, choices: tuple | None = None, **kw):
+    return field(metadata={"help": text, "choices": choices}, **kw)
 
 
 @dataclass
@@ -39,7 +41,12 @@ class FitConfig:
     seed: int = _help("seeds sampling, mixup, dropout and SpecAugment", default=0)
     num_workers: int = _help("data-loader worker processes", default=4)
     device: str = _help("auto, cpu, cuda or cuda:N", default="auto")
-    amp: bool = _help("automatic mixed precision on GPU (ignored on CPU)", default=True)
+    precision: str = _help(
+        "bf16: mixed precision on GPU (bf16 autocast, fp16 with loss scaling where the GPU has no bf16); "
+        "fp32: full precision. CPU always trains in fp32",
+        choices=PRECISIONS,
+        default="bf16",
+    )
     eval_batch_size: int = _help("clips per evaluation batch", default=32)
     log_every: int = _help("print the training loss every this many iterations", default=10)
     resume: bool = _help("continue RUNS_DIR/RUN_ID from its last checkpoint", default=False)
@@ -50,6 +57,8 @@ class FitConfig:
             raise ConfigError("batch_size and eval_every must be positive, max_iterations non-negative")
         if not 0.0 < self.data_fraction <= 1.0:
             raise ConfigError(f"data_fraction must be in (0, 1], got {self.data_fraction}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.mixup_alpha < 0:
             raise ConfigError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
         from panns_core.models.registry import list_models

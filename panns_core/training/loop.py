@@ -77,7 +77,7 @@ def fit(cfg: FitConfig) -> dict:
     device = pick_device(cfg.device, local_rank)  # an indexed cuda:N: set_device and DDP need one
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    use_amp = cfg.amp and device.type == "cuda"
+    use_amp = cfg.precision != "fp32" and device.type == "cuda"  # reduced precision only on a GPU
     run_id = cfg.run_id or f"{cfg.arch}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = Path(cfg.runs_dir) / run_id
     checkpoint_path = run_dir / CHECKPOINT
@@ -161,7 +161,7 @@ def fit(cfg: FitConfig) -> dict:
         "seed": cfg.seed,
         "init_from": cfg.init_from,
         "processes": world_size,
-        "amp": use_amp,
+        "precision": ("bf16" if bf16 else "fp16") if use_amp else "fp32",  # what ran, not what was asked
     }
     hardware = reporting.hardware(device, world_size, use_amp)
 

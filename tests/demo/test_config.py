@@ -86,30 +86,26 @@ def test_checkpoint_file_from_environment_skips_the_default_fetch(monkeypatch, t
     assert parse_config(["--checkpoint", "someone/panns-animal"]).fetch_at_start
 
 
-def test_one_vocabulary_with_the_old_spellings_kept_and_flagged(monkeypatch, capsys):
-    """--checkpoint names weights and --arch an architecture, as in the CLI and training; --model,
-    --default-model, PANNS_DEMO_MODEL and PANNS_DEMO_DEFAULT_MODEL still work for one release."""
+def test_one_vocabulary_and_the_old_spellings_are_gone(monkeypatch, capsys):
+    """--checkpoint names weights and --arch an architecture, as in the CLI and training; the retired
+    --model/--default-model are refused and PANNS_DEMO_MODEL/PANNS_DEMO_DEFAULT_MODEL are not read."""
     cfg = parse_config(["--checkpoint", "a.pth", "--arch", "Cnn14", "--default-checkpoint", "ResNet38"])
     assert (cfg.checkpoint_arch, cfg.default_checkpoint) == ("Cnn14", "ResNet38")
     assert capsys.readouterr().err == ""
-
-    cfg = parse_config(["--checkpoint", "a.pth", "--model", "MobileNetV1", "--default-model", "ResNet38"])
-    assert (cfg.checkpoint_arch, cfg.default_checkpoint) == ("MobileNetV1", "ResNet38")
-    err = capsys.readouterr().err.splitlines()
-    assert err == [
-        "warning: --model is deprecated, use --arch",
-        "warning: --default-model is deprecated, use --default-checkpoint",
-    ]
+    for old in ("--model", "--default-model"):
+        with pytest.raises(SystemExit):
+            parse_config(["--checkpoint", "a.pth", old, "MobileNetV1"])
+        assert f"unrecognized arguments: {old}" in capsys.readouterr().err
 
     monkeypatch.setenv("PANNS_DEMO_CHECKPOINT", "a.pth")
     monkeypatch.setenv("PANNS_DEMO_MODEL", "Cnn14")
     monkeypatch.setenv("PANNS_DEMO_DEFAULT_MODEL", "MobileNetV1")
     cfg = parse_config([])
-    assert (cfg.checkpoint_arch, cfg.default_checkpoint) == ("Cnn14", "MobileNetV1")
-    assert "PANNS_DEMO_MODEL is deprecated, use PANNS_DEMO_ARCH" in capsys.readouterr().err
-    monkeypatch.setenv("PANNS_DEMO_ARCH", "ResNet38")  # the new name wins, silently
-    assert parse_config([]).checkpoint_arch == "ResNet38"
-    assert "PANNS_DEMO_MODEL" not in capsys.readouterr().err
+    assert (cfg.checkpoint_arch, cfg.default_checkpoint) == (None, "Cnn14")
+    monkeypatch.setenv("PANNS_DEMO_ARCH", "ResNet38")
+    monkeypatch.setenv("PANNS_DEMO_DEFAULT_CHECKPOINT", "MobileNetV1")
+    cfg = parse_config([])
+    assert (cfg.checkpoint_arch, cfg.default_checkpoint) == ("ResNet38", "MobileNetV1")
 
 
 def test_compare_set_and_results_folder(monkeypatch, tmp_path):
@@ -143,10 +139,11 @@ def test_bad_port_variable_is_refused(monkeypatch):
 
 
 def test_examples_lists_only_audio_files_sorted(tmp_path):
-    for name in ("b.wav", "a.MP3", "c.flac", "d.ogg", "notes.txt", "cover.png"):
+    """The package's one suffix list (panns_core.audio.files): M4A and Opus examples are listed too."""
+    for name in ("b.wav", "a.MP3", "c.flac", "d.ogg", "e.m4a", "f.opus", "notes.txt", "cover.png"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub.wav").mkdir()
-    assert [p.name for p in find_examples(tmp_path)] == ["a.MP3", "b.wav", "c.flac", "d.ogg"]
+    assert [p.name for p in find_examples(tmp_path)] == ["a.MP3", "b.wav", "c.flac", "d.ogg", "e.m4a", "f.opus"]
     assert find_examples(tmp_path / "absent") == [] and find_examples(None) == []
 
 
@@ -198,4 +195,4 @@ def test_app_turns_telemetry_off_before_gradio_is_imported_and_runs_as_a_script(
         [sys.executable, "demo/app.py", "--help"], cwd=repo, env=env, capture_output=True, text=True, check=True
     )
     assert "--checkpoint" in usage.stdout and "--arch" in usage.stdout and "--max-seconds" in usage.stdout
-    assert "--model" not in usage.stdout  # the deprecated spelling works but is not advertised
+    assert "--model" not in usage.stdout  # retired: --arch names the architecture

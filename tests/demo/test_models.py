@@ -1,5 +1,9 @@
 """The model picker: which checkpoints it offers, when each is ready, and what it says when one is not."""
 
+import dataclasses
+import hashlib
+import os
+
 import pytest
 
 from demo.models import (
@@ -54,12 +58,27 @@ def test_compare_runs_the_named_models_and_the_given_checkpoint(tmp_path):
         compare_keys(("Cnn99",), choices, None)
 
 
-def test_readiness_follows_the_files(tmp_path, monkeypatch):
+def test_readiness_follows_the_files_and_their_checksums(tmp_path, monkeypatch):
+    """Ready means what a load would find: a cached file with the wrong checksum is not ready, and the
+    page says why and how to replace it (fetching again would keep the bad file)."""
     monkeypatch.setenv("PANNS_CACHE_DIR", str(tmp_path))
     cnn14 = next(c for c in list_choices("Cnn14") if c.key == "Cnn14")
     assert not is_ready(cnn14)
-    (tmp_path / PRETRAINED["Cnn14"].filename).write_bytes(b"placeholder")
-    assert is_ready(cnn14)  # present; a wrong file is refused, with its reason, when loaded
+    cached = tmp_path / PRETRAINED["Cnn14"].filename
+    cached.write_bytes(b"placeholder")
+    assert not is_ready(cnn14)
+    text = how_to_get(cnn14)
+    assert "expected 327,428,481" in text and f"Delete {cached}" in text and "download Cnn14" in text
+    # the same bytes, published as the release: ready
+    content = b"placeholder"
+    entry = dataclasses.replace(
+        PRETRAINED["Cnn14"], size=len(content), sha256=hashlib.sha256(content).hexdigest(), md5=None
+    )
+    monkeypatch.setitem(PRETRAINED, "Cnn14", entry)
+    assert is_ready(cnn14)
+    cached.write_bytes(b"placeholdeR")  # same size, another file: the checksum catches it
+    os.utime(cached, ns=(1, 1))  # a new mtime for sure, so the verified stamp of the first file no longer fits
+    assert not is_ready(cnn14) and "sha256" in how_to_get(cnn14)
 
     local = ModelChoice("local:x", "x", "", str(tmp_path / "missing.pth"))
     assert not is_ready(local) and "does not exist" in how_to_get(local)

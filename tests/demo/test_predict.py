@@ -345,7 +345,8 @@ def test_a_foreign_file_in_the_cache_is_refused_with_its_reason(
     (cache / name).write_bytes(official_checkpoint("MobileNetV1").read_bytes())  # right name, wrong weights
     monkeypatch.setenv("PANNS_CACHE_DIR", str(cache))
     state = make_state(planted_mobilenet)
-    assert model_status(state, "MobileNetV1")[1]["interactive"] is True
+    text, button, _ = model_status(state, "MobileNetV1")  # not ready: the page says why before any load
+    assert button["interactive"] is False and "bytes, expected" in text and f"Delete {cache / name}" in text
     path = str(clip(shared_dir, "animal_clips/esc10/audio/dog_bark_1-100032-A.ogg"))
     with pytest.raises(gr.Error, match="bytes, expected|check"):
         make_predict(state)(path, "MobileNetV1", 5, 0.1)

@@ -17,7 +17,7 @@ from panns_core import AudioError, ConfigError, PannsError, Tagger
 from panns_core.config import AudioConfig
 from panns_core.device import pick_device
 from panns_core.inference import tagger as tagger_module
-from panns_core.inference.tagger import TaggingResult
+from panns_core.inference.tagger import TaggingResult, top_indices
 from panns_core.labels.sets import ANIMAL, AUDIOSET, LabelSet
 from panns_core.models.registry import is_registered, register_model
 
@@ -66,6 +66,26 @@ THREE = LabelSet("three", (-1, -1, -1), ("/m/a", "/m/b", "/m/c"), ("Ant", "Bee",
 def result_with(scores) -> TaggingResult:
     scores = np.asarray(scores, np.float32)
     return TaggingResult(ANIMAL, scores, np.zeros(2), scores[None], np.zeros(1), 10.0, 10.0)
+
+
+def test_the_csv_and_the_api_rank_tied_classes_the_same_way(tmp_path):
+    """One ranking rule (top_indices): `panns tag`'s CSV rows once listed ties in reverse label order."""
+    from panns_core.cli.tag import result_rows
+
+    scores = np.zeros(len(ANIMAL))
+    scores[[4, 9, 30, 2]] = [0.6, 0.6, 0.6, 0.9]
+    result = result_with(scores)
+    api = [mid for _, mid, _ in result.top(6)]
+    assert api == [ANIMAL.mids[i] for i in (2, 4, 9, 30, 0, 1)]
+    (row,) = result_rows(tmp_path / "clip.wav", result, 6, per_window=False)
+    assert [row[f"mid_{r}"] for r in range(1, 7)] == api
+    timeline = np.stack([scores, scores[::-1]])
+    windowed = TaggingResult(ANIMAL, timeline.max(0), np.zeros(2), timeline, np.array([0.0, 10.0]), 10.0, 20.0)
+    for row, window_scores in zip(result_rows(tmp_path / "clip.wav", windowed, 4, per_window=True), timeline):
+        assert [row[f"mid_{r}"] for r in range(1, 5)] == [ANIMAL.mids[i] for i in top_indices(window_scores, 4)]
+    assert top_indices(scores, 0).tolist() == [] and top_indices(scores, 100).tolist() == sorted(
+        range(len(ANIMAL)), key=lambda i: -scores[i]
+    )
 
 
 def test_top_sorts_by_score_keeps_label_order_among_ties_and_cuts_at_k_and_threshold():

@@ -1,4 +1,4 @@
-"""The whole chain on real AudioSet segments: metadata -> download (offline) -> pack -> fit -> evaluate.
+"""The whole chain on real AudioSet segments: metadata -> fetch (offline) -> pack -> fit -> evaluate.
 
 The shared folder holds four real 10 s clips of the animal subset (`audioset_samples/Y<ytid>.wav`),
 which is exactly the layout the local fetcher reads as a mirror: the official lists select them,
@@ -13,7 +13,7 @@ import pytest
 from panns_core.evaluation.results import eval_set_record, load_run
 from panns_core.labels.sets import ANIMAL
 from train.__main__ import main
-from train.segments import read_split
+from train.segment_ids import read_split
 
 SAMPLES = ["-_2ITXZaxT0", "-_6S_TGc_8k", "-_8E5aDUqas", "-_99pGKM8uQ"]
 ABSENT = ["--2XRMjyizo", "--5uHDNDKxs"]  # listed in the animal subset, not in the mirror
@@ -67,14 +67,14 @@ def test_metadata_keeps_the_animal_segments(metadata, shared_dir):
 
 
 @pytest.mark.slow
-def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_checkpoint):
+def test_fetch_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_checkpoint):
     split = read_split(metadata / "unbalanced_train.csv")
     split = split[split["ytid"].isin(SAMPLES + ABSENT)]
     assert len(split) == 6
     split.to_csv(tmp_path / "split.csv", index=False)
     audio = tmp_path / "audio"
-    download = [
-        "download",
+    fetch = [
+        "fetch",
         "--split",
         str(tmp_path / "split.csv"),
         "--out",
@@ -87,11 +87,11 @@ def test_download_pack_fit_evaluate(metadata, shared_dir, tmp_path, official_che
         "2",
     ]
 
-    assert main(download) == 0
+    assert main(fetch) == 0
     assert sorted(p.name for p in audio.glob("*.wav")) == sorted(f"Y{y}.wav" for y in SAMPLES)
     failures = pd.read_csv(audio / "failures.csv")
     assert sorted(failures["ytid"]) == sorted(ABSENT) and (failures["error"] == "not in the mirror").all()
-    assert main(download) == 0  # resumed: nothing fetched again, the failures stay logged once
+    assert main(fetch) == 0  # resumed: nothing fetched again, the failures stay logged once
     assert len(pd.read_csv(audio / "failures.csv")) == 2
 
     packed = tmp_path / "train.h5"

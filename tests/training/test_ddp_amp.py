@@ -179,11 +179,11 @@ def test_a_step_whose_gradients_overflow_is_skipped(packed, tmp_path, monkeypatc
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_amp_trains_close_to_fp32(packed, tmp_path):
     """The GPU-only lines: autocast (bf16 or fp16), the enabled scaler, cuda device selection."""
-    fit(FitConfig(**config(packed, tmp_path / "fp32", device="cuda", amp=False)))
-    fit(FitConfig(**config(packed, tmp_path / "amp", device="cuda", amp=True)))
+    fit(FitConfig(**config(packed, tmp_path / "fp32", device="cuda", precision="fp32")))
+    fit(FitConfig(**config(packed, tmp_path / "amp", device="cuda", precision="bf16")))
     fit(FitConfig(**config(packed, tmp_path / "init", device="cuda", max_iterations=0)))
     fp32, amp, init = (final(tmp_path / n) for n in ("fp32", "amp", "init"))
-    assert amp["config"]["fit"]["amp"] is True
+    assert amp["config"]["fit"]["precision"] == "bf16"
     if torch.cuda.is_bf16_supported():
         assert amp["scaler"] == {}  # bf16 needs no loss scaling
     else:

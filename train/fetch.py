@@ -1,4 +1,6 @@
-"""Stage 2, `python -m train download`: fetch every segment of a split list as a 32 kHz WAV.
+"""Stage 2, `python -m train fetch`: fetch the audio of every segment id of a split list as a 32 kHz WAV.
+
+("download" is kept for checkpoints: `panns download`.)
 
 Many AudioSet videos have been removed; a failure is normal, is written to the failure log
 (`<out>/failures.csv`: ytid, error) and never stops the run. The stage is resumable: a segment
@@ -20,7 +22,7 @@ from tqdm import tqdm
 from panns_core.errors import ConfigError
 
 from .fetchers import FetchError, LocalFetcher, YtDlpFetcher
-from .segments import audio_name, read_split
+from .segment_ids import audio_name, read_split
 
 FAILURES = "failures.csv"
 
@@ -54,7 +56,7 @@ def _fetch_one(fetcher, segment, dest: Path) -> None:
             part.unlink()
 
 
-def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, limit: int | None = None) -> dict:
+def fetch_split(split, out, fetcher, workers: int = 8, retry_failed: bool = False, limit: int | None = None) -> dict:
     """Fetch what is missing; return counts {"done", "fetched", "failed", "skipped_failed"}."""
     segments = read_split(split)
     out = Path(out)
@@ -77,7 +79,7 @@ def download(split, out, fetcher, workers: int = 8, retry_failed: bool = False, 
     try:
         with (
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
-            tqdm(total=len(todo), desc=f"download {Path(split).stem}", unit="clip") as bar,
+            tqdm(total=len(todo), desc=f"fetch {Path(split).stem}", unit="clip") as bar,
         ):
             futures = {pool.submit(_fetch_one, fetcher, s, out / audio_name(s.ytid)): s for s in todo}
             for future in as_completed(futures):
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> dict:
         fetcher = LocalFetcher(args.mirror)
     else:
         fetcher = YtDlpFetcher()
-    summary = download(args.split, args.out, fetcher, args.workers, args.retry_failed, args.limit)
+    summary = fetch_split(args.split, args.out, fetcher, args.workers, args.retry_failed, args.limit)
     print(
         f"{summary['done']} clips present in {args.out}; fetched {summary['fetched']} now, "
         f"{summary['failed']} failed (see {Path(args.out) / FAILURES}), "

@@ -1,4 +1,4 @@
-"""The download stage: failures are logged and never stop the run; it resumes; fetchers are pluggable."""
+"""The fetch stage: failures are logged and never stop the run; it resumes; fetchers are pluggable."""
 
 import os
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from train.download import FAILURES, download
+from train.fetch import FAILURES, fetch_split
 from train.fetchers import FetchError, LocalFetcher
-from train.segments import write_split
+from train.segment_ids import write_split
 
 
 @pytest.fixture()
@@ -39,7 +39,7 @@ def split(tmp_path):
 
 def test_local_fetcher_writes_32k_mono_16bit_and_failures_are_logged(mirror, split, tmp_path):
     out = tmp_path / "audio"
-    summary = download(split, out, LocalFetcher(mirror), workers=2)
+    summary = fetch_split(split, out, LocalFetcher(mirror), workers=2)
     assert summary == {"done": 2, "fetched": 2, "failed": 2, "skipped_failed": 0}
     for name, seconds in (("Ydog.wav", 5.0), ("Y-_2ITXZaxT0.wav", 10.0)):
         info = sf.info(out / name)
@@ -53,16 +53,16 @@ def test_local_fetcher_writes_32k_mono_16bit_and_failures_are_logged(mirror, spl
 
 def test_resume_skips_done_and_failed_unless_asked(mirror, split, tmp_path):
     out = tmp_path / "audio"
-    download(split, out, LocalFetcher(mirror))
+    fetch_split(split, out, LocalFetcher(mirror))
     calls = []
 
     def counting(segment, dest):
         calls.append(segment.ytid)
         raise FetchError("still gone")
 
-    assert download(split, out, counting) == {"done": 2, "fetched": 0, "failed": 0, "skipped_failed": 2}
+    assert fetch_split(split, out, counting) == {"done": 2, "fetched": 0, "failed": 0, "skipped_failed": 2}
     assert calls == []
-    summary = download(split, out, counting, retry_failed=True)
+    summary = fetch_split(split, out, counting, retry_failed=True)
     assert sorted(calls) == ["broken", "gone"] and summary["failed"] == 2
     log = pd.read_csv(out / FAILURES)
     assert sorted(log["ytid"]) == ["broken", "gone"] and (log["error"] == "still gone").all()  # replaced, not doubled
@@ -75,6 +75,6 @@ def test_a_crashing_fetcher_loses_no_other_clip(split, tmp_path):
         sf.write(dest, [0.1] * 3200, 32000, subtype="PCM_16", format="WAV")
 
     out = tmp_path / "audio"
-    summary = download(split, out, flaky, workers=3)
+    summary = fetch_split(split, out, flaky, workers=3)
     assert summary["fetched"] == 3 and summary["failed"] == 1
     assert pd.read_csv(out / FAILURES).set_index("ytid").loc["dog", "error"] == "RuntimeError: bug in a plug-in"

@@ -1,0 +1,1 @@
+"""Own labels: teach the tagger classes of your own from a few labelled clips (issue 21)."""
