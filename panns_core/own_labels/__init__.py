@@ -1,0 +1,1 @@
+"""Your own labels: per-class thresholds (calibrate) and new classes (probe) from a few labelled clips."""
