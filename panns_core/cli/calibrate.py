@@ -79,7 +79,9 @@ def run(args) -> int:
     from panns_core.own_labels.calibrate import Target
     from panns_core.own_labels.manifest import read_manifest
 
-    target = Target(recall=args.target_recall) if args.target_recall is not None else Target(args.target_precision or 0.9)
+    target = (
+        Target(recall=args.target_recall) if args.target_recall is not None else Target(args.target_precision or 0.9)
+    )
     manifest = read_manifest(args.clips)  # every problem of the file told before any model loads
     tagger = Tagger.from_pretrained(args.checkpoint, arch=args.arch, label_set=args.label_set)
     summary = calibrate_clips(

@@ -14,7 +14,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("probe", help="new classes from labelled clips: a small head on frozen embeddings")
     actions = p.add_subparsers(dest="probe_command", required=True)
     f = actions.add_parser("fit", help="fit a head for the manifest's labels and report cross-validated AP")
-    f.add_argument("--clips", required=True, help="manifest CSV: path, labels (';'-separated), optional start/end/group")
+    f.add_argument(
+        "--clips", required=True, help="manifest CSV: path, labels (';'-separated), optional start/end/group"
+    )
     add_checkpoint_options(f)
     f.add_argument("--out", required=True, help="head file to write (.pth), used by `tag --head` and the demo")
     f.add_argument("--folds", type=positive_int, default=5, help="grouped cross-validation folds")

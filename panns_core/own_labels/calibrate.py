@@ -52,7 +52,11 @@ def pick_threshold(scores: np.ndarray, truth: np.ndarray, target: Target) -> Opt
     thresholds, precision, recall = operating_points(scores, truth)
     if target.precision is not None:
         ok = np.flatnonzero(precision >= target.precision)
-        return None if len(ok) == 0 else float(thresholds[ok[-1]])  # lowest such threshold: most recall
+        if len(ok) == 0:
+            return None
+        # the most recall; of equal recalls the highest threshold (lower ones only add negatives)
+        best = ok[recall[ok] == recall[ok].max()]
+        return float(thresholds[best[0]])
     ok = np.flatnonzero(recall >= target.recall)
     return None if len(ok) == 0 else float(thresholds[ok[0]])  # highest such threshold: most precision
 
@@ -107,7 +111,12 @@ def calibrate(scores, truth, mids, names, target: Target, min_positives: int = 5
         threshold = pick_threshold(s, y, target)
         if threshold is None:
             out.skipped.append(
-                {"mid": mid, "display_name": name, "positives": positives, "reason": f"no threshold reaches {target.text()}"}
+                {
+                    "mid": mid,
+                    "display_name": name,
+                    "positives": positives,
+                    "reason": f"no threshold reaches {target.text()}",
+                }
             )
             continue
         low, high = bootstrap_interval(s, y, target, seed=seed)
@@ -115,11 +124,11 @@ def calibrate(scores, truth, mids, names, target: Target, min_positives: int = 5
             {
                 "mid": mid,
                 "display_name": name,
-                "threshold": round(threshold, 6),
+                "threshold": threshold,  # exact: a rounded-up threshold would drop the clip it sits on
                 **{k: round(v, 4) for k, v in measure(s, y, threshold).items()},
                 "positives": positives,
-                "threshold_low": round(low, 6),
-                "threshold_high": round(high, 6),
+                "threshold_low": low,
+                "threshold_high": high,
             }
         )
     return out

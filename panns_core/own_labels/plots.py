@@ -28,9 +28,7 @@ def reliability_plot(scores: np.ndarray, truth: np.ndarray, path, bins: int = 10
     used = [b for b in range(bins) if np.any(which == b)]
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfectly calibrated")
-    ax.plot(
-        [s[which == b].mean() for b in used], [y[which == b].mean() for b in used], marker="o", label="these clips"
-    )
+    ax.plot([s[which == b].mean() for b in used], [y[which == b].mean() for b in used], marker="o", label="these clips")
     for b in used:
         ax.annotate(str(int(np.sum(which == b))), (s[which == b].mean(), y[which == b].mean()), fontsize=7)
     ax.set(xlabel="mean score in bin", ylabel="fraction of positives", xlim=(0, 1), ylim=(0, 1))

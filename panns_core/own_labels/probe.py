@@ -25,7 +25,9 @@ def _model(C: float):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000))
+    return make_pipeline(
+        StandardScaler(), LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
+    )
 
 
 def _folds(groups: np.ndarray, n: int):
@@ -48,7 +50,9 @@ def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
         return 1.0
     means = []
     for C in CS:
-        aps = [average_precision_score(y[te], _model(C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]) for tr, te in splits]
+        aps = [
+            average_precision_score(y[te], _model(C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]) for tr, te in splits
+        ]
         means.append(np.mean(aps))
     return CS[int(np.argmax(means))]
 
