@@ -92,7 +92,8 @@ def run(args) -> int:
     print(f"{summary['calibrated']} classes calibrated to {target.text()} -> {Path(args.out) / THRESHOLDS_FILE}")
     for r in summary["rows"]:
         print(
-            f"  {r['display_name']}: threshold {r['threshold']:.3f} [{r['threshold_low']:.3f}, {r['threshold_high']:.3f}]"
+            f"  {r['display_name']}: threshold {r['threshold']:.3f} "
+            f"[{r['threshold_low']:.3f}, {r['threshold_high']:.3f}]"
             f"  precision {r['precision']:.2f} recall {r['recall']:.2f}  ({r['positives']} positives)"
         )
     for s in summary["skipped_rows"]:

@@ -161,9 +161,9 @@ class Tagger:
         self.head: Optional[ProbeHead] = None
         self.head_mode = head_mode
         if head is not None:
-            self._attach_head(head, head_mode)
+            self.attach_head(head, head_mode)
 
-    def _attach_head(self, head, head_mode: str) -> None:
+    def attach_head(self, head, head_mode: str) -> None:
         """Check the head belongs to these weights, then widen (or replace) the reported labels with its classes."""
         if head_mode not in ("add", "only"):
             raise ConfigError(f"head_mode must be 'add' or 'only', got {head_mode!r}")

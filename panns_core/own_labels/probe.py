@@ -19,14 +19,14 @@ CS = (0.001, 0.01, 0.1, 1.0, 10.0)  # inverse regularisation strengths tried
 INNER_FOLDS = 3
 
 
-def _model(C: float):
+def _model(c: float):
     """Scaler + logistic regression; liblinear is ten times faster than lbfgs at these sizes (d >> clips)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(
-        StandardScaler(), LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
+        StandardScaler(), LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
     )
 
 
@@ -41,7 +41,7 @@ def _usable(y: np.ndarray) -> bool:
     return bool(y.any() and not y.all())
 
 
-def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+def choose_c(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     """The C with the best mean AP over grouped inner folds (1.0 when no fold can tell)."""
     from sklearn.metrics import average_precision_score
 
@@ -49,21 +49,21 @@ def choose_c(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
     if not splits:
         return 1.0
     means = []
-    for C in CS:
+    for c in CS:
         aps = [
-            average_precision_score(y[te], _model(C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]) for tr, te in splits
+            average_precision_score(y[te], _model(c).fit(x[tr], y[tr]).predict_proba(x[te])[:, 1]) for tr, te in splits
         ]
         means.append(np.mean(aps))
     return CS[int(np.argmax(means))]
 
 
-def out_of_fold(X: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int) -> np.ndarray:
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int) -> np.ndarray:
     """(clips,) probabilities, each from a classifier fit (C chosen inside) without that clip's group."""
     out = np.full(len(y), float(y.mean()))
     for tr, te in _folds(groups, folds):
         if _usable(y[tr]):
-            C = choose_c(X[tr], y[tr], groups[tr])
-            out[te] = _model(C).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+            c = choose_c(x[tr], y[tr], groups[tr])
+            out[te] = _model(c).fit(x[tr], y[tr]).predict_proba(x[te])[:, 1]
     return out
 
 
@@ -86,21 +86,21 @@ def fit_probe(
     """One-vs-rest heads for `truth` (clips, classes) on `embeddings` (clips, size), cross-validated by group."""
     from sklearn.metrics import average_precision_score
 
-    X = np.asarray(embeddings, np.float64)
+    x = np.asarray(embeddings, np.float64)
     groups = np.asarray(groups)
     weights, biases, aps, cs = [], [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)  # sklearn's notes on tiny folds; the AP says enough
         for j in range(truth.shape[1]):
             y = np.asarray(truth[:, j], bool)
-            aps.append(float(average_precision_score(y, out_of_fold(X, y, groups, folds))))
-            C = choose_c(X, y, groups)
-            pipe = _model(C).fit(X, y)
+            aps.append(float(average_precision_score(y, out_of_fold(x, y, groups, folds))))
+            c = choose_c(x, y, groups)
+            pipe = _model(c).fit(x, y)
             scaler, logistic = pipe[0], pipe[1]
             w = logistic.coef_[0] / scaler.scale_
             weights.append(w)
             biases.append(float(logistic.intercept_[0] - np.dot(w, scaler.mean_)))
-            cs.append(C)
+            cs.append(c)
     return ProbeFit(
         weight=np.stack(weights),
         bias=np.asarray(biases),
