@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=200)
     parser.add_argument("--arch", default="MobileNetV1")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO / "tests"))
+    sys.path[:0] = [str(REPO), str(REPO / "tests")]
     from conftest import write_official_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
