@@ -90,7 +90,7 @@ def ontology_markdown(
     rows = ["| # | Class | Score | How far to trust it | Place in the ontology |", "|---|---|---|---|---|"]
     for rank, (name, mid, score) in enumerate(top, 1):
         rows.append(
-            f"| {rank} | {name} | {score:.3f} | {trust_cell(trust.of(mid))} | {' > '.join(ontology_path(mid))} |"
+            f"| {rank} | {name} | {score:.3f} | {trust_cell(trust.of(mid), score)} | {' > '.join(ontology_path(mid))} |"
         )
     return "\n".join(rows)
 
@@ -120,8 +120,10 @@ def timeline_tagger(tagger: Tagger, duration: float, window: float, hop: float) 
         return None
     return Tagger(
         tagger.model,
-        label_set=tagger.labels,
+        label_set=getattr(tagger, "base_labels", tagger.labels),
         head_labels=tagger.head_labels,
+        head=getattr(tagger, "head", None),  # a probe head's classes over time too
+        head_mode=getattr(tagger, "head_mode", "add"),
         device=str(tagger.device),
         window_seconds=window,
         hop_seconds=hop,

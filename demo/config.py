@@ -46,6 +46,8 @@ class DemoConfig:
     fetch_at_start: bool  # fetch the first model's weights before serving (a local file needs none)
     on_space: bool
     backend: str = "auto"  # what runs the models: auto (ONNX Runtime on CPU), torch or onnx
+    thresholds: Path | None = None  # a thresholds file (`panns calibrate`): each score marked against its class's own
+    head: Path | None = None  # a probe head (`panns probe fit`): its classes added to the model it was fit on
 
 
 def _env(name: str) -> str | None:
@@ -182,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
         "GPU), torch or onnx (default %(default)s)",
     )
     p.add_argument(
+        "--thresholds",
+        default=os.environ.get("PANNS_DEMO_THRESHOLDS") or None,
+        help="thresholds file from `panns calibrate`: marks each score against its class's own threshold",
+    )
+    p.add_argument(
+        "--head",
+        default=os.environ.get("PANNS_DEMO_HEAD") or None,
+        help="probe head from `panns probe fit`: its classes are added to the model it was fit on",
+    )
+    p.add_argument(
         "--no-fetch",
         dest="fetch_at_start",
         action="store_false",
@@ -208,6 +220,9 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         parser.error("--concurrency, --queue-size and --max-loaded must be at least 1")
     if args.checkpoint_arch and not args.checkpoint:
         parser.error("--arch names the architecture of --checkpoint; give --checkpoint too")
+    for option, value in (("--thresholds", args.thresholds), ("--head", args.head)):
+        if value and not Path(value).is_file():
+            parser.error(f"{option} {value}: no such file")
     compare = tuple(name.strip() for name in args.compare.split(",") if name.strip())
     examples = Path(args.examples_dir) if args.examples_dir else Path(__file__).resolve().parent / "examples"
     return DemoConfig(
@@ -232,4 +247,6 @@ def parse_config(argv: list[str] | None = None) -> DemoConfig:
         fetch_at_start=args.fetch_at_start and not (args.checkpoint and Path(args.checkpoint).is_file()),
         on_space=on_space,
         backend=args.backend,
+        thresholds=Path(args.thresholds) if args.thresholds else None,
+        head=Path(args.head) if args.head else None,
     )

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panns_core import Tagger
-from panns_core.errors import PannsError, WeightsUnavailableError
+from panns_core.errors import CheckpointError, PannsError, WeightsUnavailableError
+from panns_core.inference.heads import load_head
 from panns_core.weights.cache import HUB_PREFIX
 from panns_core.weights.catalogue import PRETRAINED
 from panns_core.weights.sources import check_ready, hub_address, resolve_source
@@ -148,8 +149,9 @@ class TaggerCache:
     slow first load of one checkpoint never holds up requests for another that is already loaded.
     `tagger_options` go to every `Tagger` (window_seconds, hop_seconds, device)."""
 
-    def __init__(self, max_loaded: int = 2, **tagger_options):
+    def __init__(self, max_loaded: int = 2, head=None, **tagger_options):
         self.max_loaded = max_loaded
+        self.head = load_head(head) if head else None  # added to the models whose weights it was fit on
         self.tagger_options = tagger_options
         self._taggers: OrderedDict[str, Tagger] = OrderedDict()
         self._lock = threading.Lock()  # guards the two dicts, held only briefly
@@ -179,6 +181,11 @@ class TaggerCache:
             if tagger is not None:
                 return tagger
             tagger = Tagger.from_pretrained(choice.source, arch=choice.arch, label_set="animal", **self.tagger_options)
+            if self.head is not None:
+                try:
+                    tagger.attach_head(self.head, "add")
+                except CheckpointError:
+                    pass  # fit on other weights: this model answers without the head's classes
             with self._lock:
                 self.loads += 1
                 self._taggers[choice.key] = tagger

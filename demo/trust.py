@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +47,7 @@ class ClassTrust:
 
     ap: float | None
     source: str = ""
+    threshold: float | None = None  # the class's own threshold, from a thresholds file (`--thresholds`)
 
     @property
     def low(self) -> bool:
@@ -62,21 +63,32 @@ class ModelTrust:
 
     by_mid: dict[str, float]
     source: str  # shown on hover: run id, measured or reported, citation
+    thresholds: dict = field(default_factory=dict)  # {mid: the class's own threshold}, from --thresholds
 
     def of(self, mid: str) -> ClassTrust:
         ap = self.by_mid.get(mid)
-        return ClassTrust(None) if ap is None else ClassTrust(ap, self.source)
+        threshold = self.thresholds.get(mid)
+        return ClassTrust(None, threshold=threshold) if ap is None else ClassTrust(ap, self.source, threshold)
+
+    def with_thresholds(self, thresholds: dict) -> ModelTrust:
+        return replace(self, thresholds=dict(thresholds)) if thresholds else self
 
 
 NO_TRUST = ModelTrust({}, "")
 
 
-def trust_cell(trust: ClassTrust) -> str:
-    """The AP as Markdown with its source on hover, marked when low; "no per-class figure" when none."""
+def trust_cell(trust: ClassTrust, score: float | None = None) -> str:
+    """The AP as Markdown with its source on hover, marked when low; "no per-class figure" when none;
+    then, when the class has its own threshold and a score is given, whether the score reaches it."""
     if trust.ap is None:
-        return f"*{NO_FIGURE}*"
-    text = f'<span title="{html.escape(trust.source, quote=True)}">AP {trust.ap:.2f}</span>'
-    return text + (" ⚠ *less reliable*" if trust.low else "")
+        text = f"*{NO_FIGURE}*"
+    else:
+        text = f'<span title="{html.escape(trust.source, quote=True)}">AP {trust.ap:.2f}</span>'
+        text += " ⚠ *less reliable*" if trust.low else ""
+    if trust.threshold is not None and score is not None:
+        reached = "**reached**" if score >= trust.threshold else "not reached"
+        text += f"; own threshold {trust.threshold:.3f}: {reached}"
+    return text
 
 
 def _last_iteration(classwise: pd.DataFrame) -> pd.DataFrame:

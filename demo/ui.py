@@ -18,6 +18,7 @@ import gradio as gr
 
 from panns_core.errors import PannsError, WeightsUnavailableError
 from panns_core.inference.onnx_runtime import default_threads
+from panns_core.inference.thresholds import read_thresholds
 
 from .analysis import DEFAULT_THRESHOLD, DEFAULT_TOP_K, analyse_wave, read_clip
 from .compare import answer, comparison_frame, comparison_markdown
@@ -59,7 +60,9 @@ class DemoState:
             hop_seconds=config.hop_seconds,
             backend=config.backend,
             threads=default_threads(concurrency=config.concurrency),
+            head=getattr(config, "head", None),
         )
+        self.thresholds = read_thresholds(config.thresholds) if getattr(config, "thresholds", None) else {}
         self.trust_index = TrustIndex(config.results_dir)
         self.failures: dict[str, str] = {}  # picker key -> why its weights did not load (shown in the page)
         self.csv_root = Path(tempfile.mkdtemp(prefix="panns_demo_"))
@@ -82,6 +85,10 @@ class DemoState:
         return tagger
 
     def trust(self, key: str, tagger) -> ModelTrust:
+        """Per-class AP for this choice, with the classes' own thresholds when the demo was given a file."""
+        return self._trust_of_runs(key, tagger).with_thresholds(self.thresholds)
+
+    def _trust_of_runs(self, key: str, tagger) -> ModelTrust:
         """Per-class AP for this choice: the paper's for a released model, a matching run's for a file."""
         choice = self.choice(key)
         if choice.pretrained:

@@ -1,4 +1,4 @@
-"""The `panns` command line: `tag`, `download`, `list` and `export`.
+"""The `panns` command line: `tag`, `download`, `list`, `export`, `calibrate` and `probe`.
 
 Options mean the same in every command line of the project: `--checkpoint` names the weights (a
 released name such as Cnn14, a .pth path, owner/repo or hf://owner/repo/file) and `--arch` the
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from panns_core.cli import tag, weights
+from panns_core.cli import calibrate, probe, tag, weights
 from panns_core.errors import run_command
 
-COMMANDS = (tag, weights)  # each adds its subcommands with `add_parser(sub)`
+COMMANDS = (tag, weights, calibrate, probe)  # each adds its subcommands with `add_parser(sub)`
 
 
 def build_parser(prog: str = "panns") -> argparse.ArgumentParser:

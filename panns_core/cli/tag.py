@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
         default=None,
         help="CSV/JSON naming the outputs of a checkpoint whose head matches no known label set",
     )
+    t.add_argument(
+        "--head", default=None, help="probe head file (`panns probe fit`): its classes are reported beside the others"
+    )
     t.add_argument("--csv", default=None, help="output CSV (default: standard output)")
     t.add_argument("--top", type=positive_int, default=5)
     t.add_argument("--label-set", choices=["animal", "audioset"], default="animal", help="the classes to report")
@@ -88,6 +91,7 @@ def run(args) -> int:
         consistent=args.consistent,
         precision=args.precision,
         backend=args.backend,
+        head=args.head,
     )
     fields = (
         ["file", "start", "end"]

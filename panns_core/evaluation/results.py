@@ -34,7 +34,7 @@ RUN_FILE = "run.json"
 CLASSWISE_FILE = "classwise.csv"
 CURVE_FILE = "curve.csv"
 
-KINDS = ("fit", "evaluate", "reported")
+KINDS = ("fit", "evaluate", "reported", "probe")  # probe: `panns probe fit`, AP cross-validated on own clips
 STATUSES = ("measured", "reported")
 LABEL_SETS = ("animal", "audioset")
 

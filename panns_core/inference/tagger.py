@@ -18,6 +18,7 @@ from panns_core.audio.load import check_length, prepare_waveform, stream_audio
 from panns_core.device import pick_device
 from panns_core.errors import AudioError, ConfigError, PannsError
 from panns_core.inference.backends import select_backend
+from panns_core.inference.heads import ProbeHead, load_head, weights_digest
 from panns_core.labels.ontology import make_consistent
 from panns_core.labels.sets import LabelSet, get_label_set, labels_for_head, view
 from panns_core.weights.checkpoints import LoadedCheckpoint, load_checkpoint
@@ -131,10 +132,14 @@ class Tagger:
         head_labels: Optional[LabelSet] = None,
         backend="auto",
         threads: Optional[int] = None,
+        head=None,
+        head_mode: str = "add",
     ):
         """`backend`: 'auto' (ONNX Runtime on CPU in fp32 when it works, else PyTorch), 'torch', 'onnx', or
         another Tagger's `backend` object to share its exported graph; `threads`: ONNX Runtime intra-op
-        threads (default $PANNS_ORT_THREADS, else the physical cores; see panns_core.onnx_backend)."""
+        threads (default $PANNS_ORT_THREADS, else the physical cores; see panns_core.onnx_backend);
+        `head`: a probe head file (or ProbeHead) from `panns probe fit`, whose classes are scored from the
+        embedding and reported beside the label set (`head_mode='add'`) or instead of it ('only')."""
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.arch = getattr(model, "arch_name", type(model).__name__)
@@ -161,6 +166,27 @@ class Tagger:
         self.consistent = consistent
         self.max_seconds = max_seconds
         self.info = info  # the LoadedCheckpoint the model came from, if any
+        self.base_labels = self.labels  # the checkpoint's classes reported, without a head's
+        self.head: Optional[ProbeHead] = None
+        self.head_mode = head_mode
+        if head is not None:
+            self.attach_head(head, head_mode)
+
+    def attach_head(self, head, head_mode: str) -> None:
+        """Check the head belongs to these weights, then widen (or replace) the reported labels with its classes."""
+        if head_mode not in ("add", "only"):
+            raise ConfigError(f"head_mode must be 'add' or 'only', got {head_mode!r}")
+        self.head = head if isinstance(head, ProbeHead) else load_head(head)
+        where = str(self.info.path) if self.info is not None else "this model"
+        self.head.check_base(weights_digest(self.model), self.arch, where)
+        own = self.head.labels
+        if head_mode == "only":
+            self.labels = own
+        else:
+            base = self.labels
+            self.labels = LabelSet(
+                f"{base.name}+head", base.indices + own.indices, base.mids + own.mids, base.names + own.names
+            )
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -294,8 +320,13 @@ class Tagger:
         timeline = np.stack(acc.scores)
         framewise = acc.framewise(total)
         if self.consistent:
-            timeline = make_consistent(timeline, self.labels.mids)
-            framewise = make_consistent(framewise, self.labels.mids) if framewise is not None else None
+            base_mids = self.base_labels.mids
+            timeline = make_consistent(timeline, base_mids)
+            framewise = make_consistent(framewise, base_mids) if framewise is not None else None
+        if self.head is not None:  # the head's classes, window by window from each window's embedding
+            own = self.head.scores(np.stack(acc.embeddings))
+            timeline = own if self.head_mode == "only" else np.concatenate([timeline, own], axis=1)
+            framewise = None  # a head scores windows, not frames
         sr = self.sample_rate
         return TaggingResult(
             labels=self.labels,

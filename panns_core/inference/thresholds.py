@@ -60,3 +60,31 @@ def write_thresholds(path, rows: Sequence[Mapping], extra: Sequence[str] = ()) -
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def above_thresholds(result, thresholds) -> np.ndarray:
+    """(classes,) booleans: which of a TaggingResult's clip scores reach their class's own threshold.
+
+    `thresholds` is a (classes,) vector in `result.labels`' order (see threshold_vector), a {mid: threshold}
+    mapping (classes it does not name never pass), or a thresholds file's path.
+    """
+    if isinstance(thresholds, (str, Path)):
+        thresholds = read_thresholds(thresholds)
+    if isinstance(thresholds, Mapping):
+        thresholds = threshold_vector(result.labels, math.inf, thresholds)
+    vector = np.asarray(thresholds, dtype=np.float64)
+    if vector.shape != result.scores.shape:
+        raise ConfigError(f"{len(vector)} thresholds for {len(result.scores)} classes")
+    return result.scores >= vector
+
+
+def passing_labels(result, thresholds) -> list:
+    """(display_name, mid, score, threshold) of each class at or above its own threshold, best score first."""
+    if isinstance(thresholds, (str, Path)):
+        thresholds = read_thresholds(thresholds)
+    if isinstance(thresholds, Mapping):
+        thresholds = threshold_vector(result.labels, math.inf, thresholds)
+    vector = np.asarray(thresholds, dtype=np.float64)
+    passed = np.flatnonzero(above_thresholds(result, vector))
+    passed = passed[np.argsort(-result.scores[passed], kind="stable")]
+    return [(result.labels.names[i], result.labels.mids[i], float(result.scores[i]), float(vector[i])) for i in passed]

@@ -1,1 +1,1 @@
-"""Own labels: teach the tagger classes of your own from a few labelled clips (issue 21)."""
+"""Your own labels: per-class thresholds (calibrate) and new classes (probe) from a few labelled clips."""
