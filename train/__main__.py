@@ -1,4 +1,4 @@
-"""`python -m train <stage>`: metadata -> fetch -> pack -> fit -> evaluate (see README's training section).
+"""`python -m train <stage>`: metadata -> fetch -> pack -> fit -> evaluate (see docs/training.md).
 
 Each stage is one module with `add_arguments(parser)` and `run(args)`; `--help` on a stage lists its options.
 """
