@@ -96,7 +96,7 @@ def live_status(session: LiveSession, note: str = "") -> str:
     history = live.history
     span = history[-1].heard_until - history[0].heard_until if history else 0.0
     text = (
-        f"Update {live.updates} · heard {update.heard_until:.1f} s · window {update.window_seconds:g} s · "
+        f"Update {live.updates} · heard {update.heard_until:.1f} s · window {update.window_seconds:.1f} s · "
         f"{live.tagger.arch} took {format_ms(update.compute_seconds)} · skipped {live.skipped} · "
         f"timeline: {len(history)} points over {span:.0f} s"
     )
