@@ -209,6 +209,7 @@ def build_live_tab(state) -> None:
         time_limit=TIME_LIMIT,
         concurrency_limit=state.config.concurrency,
         concurrency_id="live",
+        show_progress="hidden",
         **private,
     )
     mic.stop_recording(stop, inputs=session, outputs=[session, chart, csv, status], **private)
