@@ -169,8 +169,10 @@ class LiveTagger:
         self._history: deque = deque(maxlen=int(np.ceil(history_seconds / update_seconds)) + 1)
         self._busy = threading.Lock()
         self._next_due = -np.inf
+        self._regular_due = -np.inf  # when the next update would be without the slow-model drain
+        self._drain_skip_counted = False
         self.updates = 0
-        self.skipped = 0  # updates that were due but found another one running
+        self.skipped = 0  # updates given up: another was running, or the model was too slow for the interval
         self.last: Optional[LiveUpdate] = None
 
     @property
@@ -188,6 +190,7 @@ class LiveTagger:
     def update(self, force: bool = False) -> Optional[LiveUpdate]:
         """Tag the latest window if an update is due (or `force`) and none is running; else None."""
         if not (force or self.due()):
+            self._count_drain_skip()
             return None
         if not self._busy.acquire(blocking=False):
             self.skipped += 1
@@ -203,7 +206,9 @@ class LiveTagger:
             taken = finished - started
             # A model slower than the interval gets half an interval after each update to drain what
             # arrived meanwhile, so the next update sees the latest audio instead of the next stale block.
-            self._next_due = max(started + self.update_seconds, finished + self.update_seconds / 2)
+            self._regular_due = started + self.update_seconds
+            self._next_due = max(self._regular_due, finished + self.update_seconds / 2)
+            self._drain_skip_counted = False
             update = LiveUpdate(
                 scores=np.asarray(result.scores, np.float32),
                 heard_until=heard_until,
@@ -217,6 +222,12 @@ class LiveTagger:
             return update
         finally:
             self._busy.release()
+
+    def _count_drain_skip(self) -> None:
+        """An update a fast model would have given now, given up to drain what arrived: counted once."""
+        if not self._drain_skip_counted and self._regular_due <= self.clock() < self._next_due:
+            self.skipped += 1
+            self._drain_skip_counted = True
 
     def feed_and_update(self, block, sample_rate: int) -> Optional[LiveUpdate]:
         self.feed(block, sample_rate)

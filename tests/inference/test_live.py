@@ -156,6 +156,7 @@ def test_a_slow_model_skips_updates_and_each_one_tags_the_latest_audio():
             assert update.compute_seconds == 3.0
             lags.append(clock.now - arrival)  # from the block's arrival to its scores
     assert 10 <= updates < 30
+    assert updates - 1 <= live.skipped <= updates  # each slow update cost the one after it, and it is counted
     assert max(lags) <= 3.0 + 1.0  # one update's time plus the drain: never minutes behind
 
 
