@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
@@ -25,6 +26,7 @@ from .compare import answer, comparison_frame, comparison_markdown
 from .config import DemoConfig
 from .examples import find_examples
 from .gpu import on_gpu
+from .live import build_live_tab
 from .models import (
     ModelChoice,
     TaggerCache,
@@ -261,6 +263,9 @@ def build_demo(state: DemoState) -> gr.Blocks:
     # Gradio's own copies of uploads and answers are dropped after an hour, for the same reason.
     with gr.Blocks(title="PANNs animal sounds", delete_cache=(CSV_KEEP_SECONDS, CSV_KEEP_SECONDS)) as demo:
         gr.Markdown(INTRO)
+        # Clip mode and live mode are two tabs; the clip widgets keep their place in this function.
+        clip_mode = ExitStack()
+        clip_mode.enter_context(gr.Tab("Clip", id="clip-mode", elem_id="clip-mode"))
         with gr.Row():
             with gr.Column(scale=1):
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Clip", elem_id="clip")
@@ -348,5 +353,8 @@ def build_demo(state: DemoState) -> gr.Blocks:
             examples.load_input_event.then(clear_results, outputs=results, api_visibility="private", queue=False).then(
                 predict, inputs=inputs, outputs=results, api_visibility="private", concurrency_id="analyse"
             )
+        clip_mode.close()
+        with gr.Tab("Live (microphone)", id="live-mode", elem_id="live-mode"):
+            build_live_tab(state)
     demo.queue(max_size=cfg.queue_size)
     return demo
