@@ -3,8 +3,9 @@
 Raven selection tables (Cornell's Raven Pro / Lite): tab-separated text with the standard columns
 Selection, View, Channel, Begin Time (s), End Time (s), Low Freq (Hz), High Freq (Hz), then ours (Class,
 Mid, Peak Score, Mean Score). One table per recording, and one combined table for the whole run where files
-play one after the other: Begin Time is on that joined timeline, Begin File names the recording and
-File Offset (s) is the time within it. Audacity label tracks: one `start<TAB>end<TAB>label` line per event.
+play one after the other in sorted order: Begin Time is on that joined timeline, Begin Path and Begin File
+name the recording (its path, its name) and File Offset (s) is the time within it.
+Audacity label tracks: one `start<TAB>end<TAB>label` line per event.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ RAVEN_COLUMNS = (
     "High Freq (Hz)",
 )
 OUR_COLUMNS = ("Class", "Mid", "Peak Score", "Mean Score")
-COMBINED_COLUMNS = (*RAVEN_COLUMNS, "Begin File", "File Offset (s)", *OUR_COLUMNS)
+COMBINED_COLUMNS = (*RAVEN_COLUMNS, "Begin Path", "Begin File", "File Offset (s)", *OUR_COLUMNS)
 VIEW = "Spectrogram 1"
 FORMATS = ("parquet", "csv", "raven", "audacity")
 
@@ -73,7 +74,7 @@ def write_raven_combined(events, durations: Dict[str, float], path: Path, high_f
     for n, e in enumerate(events.sort_values(["file", "start"], kind="stable").itertuples(index=False), 1):
         base = starts[e.file]
         cols = [str(n), VIEW, "1", _seconds(base + e.start), _seconds(base + e.end), "0", f"{high_freq:g}"]
-        lines.append("\t".join([*cols, os.path.basename(e.file), _seconds(e.start), *_ours(e)]))
+        lines.append("\t".join([*cols, e.file, os.path.basename(e.file), _seconds(e.start), *_ours(e)]))
     _write_text(path, "\n".join(lines) + "\n")
 
 
