@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from panns_core.archive.journal import Journal
-from panns_core.archive.outputs import read_table
-from panns_core.archive.rows import TABLES
+from panns_core.archive.command import read_job_tables
 
 
 def write_recordings(folder: Path, n: int, seconds: float = 6.0, rate: int = 32000) -> list:
@@ -35,9 +33,4 @@ def run_folders(out: Path) -> list:
 def read_job(out: Path) -> dict:
     """{table: DataFrame without the part column} of the job's only settings folder."""
     (folder,) = run_folders(out)
-    journal = Journal(folder / "journal.sqlite")
-    try:
-        current = {path: rec[4] for path, rec in journal.records().items()}
-    finally:
-        journal.close()
-    return {name: read_table(folder, name, current).drop(columns=["part"], errors="ignore") for name in TABLES}
+    return {name: frame.drop(columns=["part"], errors="ignore") for name, frame in read_job_tables(folder).items()}

@@ -72,6 +72,15 @@ def read_tables(folder: Path, journal: Journal, names=TABLES) -> dict:
     return {name: read_table(folder, name, current) for name in names}
 
 
+def read_job_tables(folder, names=TABLES) -> dict:
+    """{table: DataFrame} of a job's settings folder (DIR/<digest>), each file's current rows only."""
+    journal = Journal(Path(folder) / "journal.sqlite")
+    try:
+        return read_tables(Path(folder), journal, names)
+    finally:
+        journal.close()
+
+
 def run_job(args) -> int:
     files = find_audio(args.paths)
     if not files:
