@@ -8,6 +8,8 @@
    checkpoint digest, decoding, events, Parquet) on one synthetic recording of --minutes, random weights
    in the official layout (timing does not depend on the weights' values), ONNX Runtime on the CPU;
    then the plain `tag FILE --csv` on the same file, for comparison.
+3. With --ray-files N: N recordings of --ray-seconds each, tagged by the single process and by
+   `--engine ray --workers 2` (a local Ray cluster that the command starts), both whole commands.
 """
 
 import argparse
@@ -90,12 +92,43 @@ def real_time_factor(root: Path, minutes: float, arch: str) -> None:
         )
 
 
+def ray_against_single(root: Path, n: int, seconds: float, arch: str) -> None:
+    rate = 32000
+    folder = root / "recordings"
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    for i in range(n):
+        sf.write(folder / f"r{i:04d}.wav", (rng.randn(int(seconds * rate)) * 0.05).astype(np.float32), rate)
+    checkpoint = write_official_checkpoint(root / f"{arch}.pth", arch)
+    env = {**os.environ, "PANNS_CACHE_DIR": str(root / "cache"), "PANNS_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "panns_core", "tag", str(folder), "--checkpoint", str(checkpoint), "--quiet"]
+    subprocess.run([*argv, "--out", str(root / "warm")], env=env, check=True, capture_output=True)  # ONNX export
+    times = {}
+    for what, extra in (("single process", []), ("ray, 2 workers", ["--engine", "ray", "--workers", "2"])):
+        t0 = time.perf_counter()
+        run = subprocess.run([*argv, "--out", str(root / what.split(",")[0]), *extra], env=env, capture_output=True)
+        times[what] = time.perf_counter() - t0
+        assert run.returncode == 0, run.stderr
+    print(
+        f"{n} files of {seconds:g} s, {arch}: single process {times['single process']:.1f} s, ray with 2 workers "
+        f"{times['ray, 2 workers']:.1f} s (ratio {times['single process'] / times['ray, 2 workers']:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--journal-files", type=int, default=100_000)
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--arch", default="MobileNetV1")
+    parser.add_argument("--ray-files", type=int, default=0, help="also compare --engine ray on this many files")
+    parser.add_argument("--ray-seconds", type=float, default=30)
+    parser.add_argument("--skip-local", action="store_true", help="only the Ray comparison")
     args = parser.parse_args()
+    if args.ray_files:
+        with tempfile.TemporaryDirectory() as tmp:
+            ray_against_single(Path(tmp), args.ray_files, args.ray_seconds, args.arch)
+    if args.skip_local:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         resume_overhead(Path(tmp), args.journal_files)
     with tempfile.TemporaryDirectory() as tmp:
