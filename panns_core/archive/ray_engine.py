@@ -105,6 +105,9 @@ class TaggerActor:
         from panns_core.inference.tagger import Tagger
 
         options = dict(options)
+        # Each actor holds one CPU of the cluster: ONNX Runtime must not spread over the node's other cores,
+        # which the node's other actors hold.
+        options.setdefault("threads", 1)
         self.tagger = Tagger.from_pretrained(options.pop("checkpoint"), **options)
         release_unused(self.tagger)
         self.events, self.event_source = events, event_source
