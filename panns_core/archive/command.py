@@ -82,6 +82,8 @@ def read_job_tables(folder, names=TABLES) -> dict:
 
 
 def run_job(args) -> int:
+    if args.csv:
+        raise ConfigError("--csv and --out do not go together: with --out, `--formats csv` writes the tables as CSV")
     files = find_audio(args.paths)
     if not files:
         raise ConfigError(f"no audio files found in {', '.join(args.paths)}")

@@ -69,3 +69,17 @@ def test_bad_files_are_named_with_their_reason_and_the_rest_is_written(tmp_path,
     assert str(folder / "empty.wav") in set(tables["files"]["file"])
     assert str(folder / "empty.wav") not in set(tables["failures"]["file"])
     assert len(tables["failures"]) == len(expected) - 1 and tables["files"]["file"].is_unique
+
+
+def test_user_errors_exit_2_before_any_work(tmp_path, capsys):
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.zeros(3200, np.float32), 32000)
+    out = tmp_path / "out"
+    assert main(["tag", str(wav), "--out", str(out), "--csv", str(tmp_path / "x.csv")]) == 2
+    assert "error: --csv and --out do not go together" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["tag", str(wav), "--out", str(out), "--formats", "csv,excel"])
+    assert "unknown format 'excel'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["tag", str(wav), "--out", str(out), "--threshold", "1.5"])
+    assert not out.exists()
