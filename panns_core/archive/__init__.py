@@ -1,1 +1,1 @@
-"""Archive: tag a whole recording collection once and keep the results searchable (issue 19)."""
+"""Tagging archives as a resumable job: a journal, atomic Parquet parts, sound events and review formats."""

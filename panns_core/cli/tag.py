@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from panns_core.audio.files import find_audio
+from panns_core.cli.job_options import add_job_options
 from panns_core.cli.options import add_checkpoint_options, positive_float, positive_int
 from panns_core.errors import EXIT_INPUTS_FAILED, EXIT_OK, ConfigError, PannsError
 
@@ -45,6 +46,7 @@ def add_parser(sub) -> None:
         help="auto: ONNX Runtime on CPU when it works (exported once, cached), PyTorch on GPUs",
     )
     t.add_argument("--quiet", action="store_true")
+    add_job_options(t)
     t.set_defaults(func=run)
 
 
@@ -73,6 +75,10 @@ def result_rows(path: Path, result, k: int, per_window: bool) -> Iterator[dict]:
 
 
 def run(args) -> int:
+    if args.out:  # a resumable job with a journal, Parquet parts and events: panns_core.archive
+        from panns_core.archive.command import run_job
+
+        return run_job(args)
     from tqdm.auto import tqdm
 
     from panns_core.inference.tagger import Tagger
