@@ -7,64 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from panns_core.archive.job import PartBuffer, failed, run_files
-from panns_core.archive.journal import FAILED, FileKey, Journal, plan
+from panns_core.archive.job import PartBuffer, run_files
+from panns_core.archive.job_setup import event_settings, file_keys, release_unused, say, tagger_options
+from panns_core.archive.journal import FAILED, Journal, plan
 from panns_core.archive.outputs import read_table, remove_orphans
 from panns_core.archive.review import write_review
 from panns_core.archive.rows import TABLES
 from panns_core.archive.settings import settings_for, write_settings
 from panns_core.audio.files import find_audio
 from panns_core.errors import EXIT_INPUTS_FAILED, EXIT_OK, ConfigError
-from panns_core.inference.events import EventSettings
-from panns_core.inference.thresholds import read_thresholds, threshold_vector
-
-
-def tagger_options(args) -> dict:
-    """Tagger.from_pretrained's arguments from the command line (the engines build the same Tagger)."""
-    return dict(
-        checkpoint=args.checkpoint,
-        arch=args.arch,
-        device=args.device,
-        label_set=args.label_set,
-        head_labels=args.head_labels,
-        window_seconds=args.window,
-        hop_seconds=args.hop,
-        consistent=args.consistent,
-        precision=args.precision,
-        backend=args.backend,
-        max_seconds=args.max_seconds,
-        progress=not args.quiet,
-    )
-
-
-def event_settings(args, labels) -> EventSettings:
-    per_class = read_thresholds(args.thresholds) if args.thresholds else None
-    vector = threshold_vector(labels, args.threshold, per_class)
-    return EventSettings(
-        threshold=tuple(vector), merge_gap=args.merge_gap, min_duration=args.min_duration, consistent=args.consistent
-    )
-
-
-def release_unused(tagger) -> None:
-    """With ONNX Runtime running the model, the PyTorch weights are dead weight for a job: free them."""
-    if tagger.backend_name == "onnx":
-        tagger.model.to("meta")
-
-
-def file_keys(files):
-    """(keys, outcomes of files that cannot even be looked at)."""
-    keys, gone = [], []
-    for path in files:
-        try:
-            keys.append(FileKey.of(path))
-        except OSError as e:
-            gone.append(failed(FileKey(str(path), -1, 0), f"{path}: {e.strerror or e}"))
-    return keys, gone
-
-
-def say(args, text: str) -> None:
-    if not args.quiet:
-        print(text, file=sys.stderr)
 
 
 def read_tables(folder: Path, journal: Journal, names=TABLES) -> dict:

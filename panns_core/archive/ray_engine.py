@@ -101,7 +101,7 @@ class TaggerActor:
     """One Tagger per Ray worker; each call tags a batch of files and writes it as one committed part."""
 
     def __init__(self, options: dict, events, out: str, digest: str, event_source: str = "auto"):
-        from panns_core.archive.command import release_unused
+        from panns_core.archive.job_setup import release_unused
         from panns_core.inference.tagger import Tagger
 
         options = dict(options)
@@ -177,7 +177,7 @@ def run_ray(args, files) -> int:
         import ray
     except ImportError:
         raise ConfigError('--engine ray needs Ray: pip install "panns-animals[ray]"') from None
-    from panns_core.archive.command import event_settings, file_keys, say, tagger_options
+    from panns_core.archive.job_setup import event_settings, file_keys, say, tagger_options
     from panns_core.archive.settings import settings_for
     from panns_core.inference.tagger import Tagger
 

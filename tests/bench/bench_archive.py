@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import write_official_checkpoint  # noqa: E402
 
-from panns_core.archive.command import file_keys  # noqa: E402
+from panns_core.archive.job_setup import file_keys  # noqa: E402
 from panns_core.archive.journal import DONE, Entry, Journal, plan  # noqa: E402
 from panns_core.audio.files import find_audio  # noqa: E402
 
