@@ -29,6 +29,9 @@ WRITE_RUN_CALLERS = {
     ("tools/build_reported.py", "build"),  # the PANNs paper's figures
     ("tools/read_study_figures.py", "build"),  # the reference study's curves
     ("tools/read_study_figures.py", "write_classwise"),  # the reference study's class-wise figure
+    # a probe's cross-validated AP on the user's clips: the manifest's digest and clip count, checked by
+    # tests/own_labels/test_probe.py::test_probe_run_is_shown_by_the_dashboard (it needs a model to run)
+    ("panns_core/cli/probe.py", "run_fit"),
 }
 REPORTING_CALLERS = {  # measured runs: each must hand over the pack it scored
     ("panns_core/training/loop.py", "fit"),

@@ -143,7 +143,7 @@ def test_killed_subprocess_resumes_to_the_same_weights(packed, tmp_path):
     ]
     # The child imports this file to register the tiny model, then runs the stage as the CLI would.
     code = (
-        "import sys; sys.path.insert(0, 'tests'); import test_train_resume; "
+        "import sys; sys.path.insert(0, 'tests/training'); import test_resume; "
         "from train.__main__ import main; sys.exit(main(sys.argv[1:]))"
     )
     child = subprocess.Popen(
