@@ -81,11 +81,14 @@ def elementary_cells(starts, ends, scores) -> tuple:
     return lefts, rights, out
 
 
-def _runs(active: np.ndarray) -> List[tuple]:
-    """(first, last) index pairs of the runs of True in a 1-D boolean array."""
-    padded = np.concatenate([[False], active, [False]]).astype(np.int8)
-    change = np.diff(padded)
-    return list(zip(np.flatnonzero(change == 1), np.flatnonzero(change == -1) - 1))
+def _runs(active: np.ndarray, joined: np.ndarray) -> List[tuple]:
+    """(first, last) index pairs of the runs of True in a 1-D boolean array; `joined[i]` says cell i + 1 begins
+    where cell i ends, so a stretch of time no span covers (a hop longer than the window) ends a run."""
+    linked = np.zeros(len(active), bool)  # linked[i]: cell i continues the run of cell i - 1
+    linked[1:] = active[1:] & active[:-1] & joined
+    firsts = np.flatnonzero(active & ~linked)
+    lasts = np.flatnonzero(active & ~np.append(linked[1:], False))
+    return list(zip(firsts, lasts))
 
 
 def find_events(
@@ -96,7 +99,9 @@ def find_events(
     settings: EventSettings = EventSettings(),
     file: str = "",
 ) -> List[Event]:
-    """Events of every class over scored spans (see elementary_cells), sorted by start then class order."""
+    """Events of every class over scored spans (see elementary_cells), sorted by start then class order.
+
+    Spans may come in any order; time that no span covers separates events (then `merge_gap` decides)."""
     scores = np.asarray(scores, float)
     if scores.ndim != 2 or scores.shape[1] != len(labels) or len(starts) != len(scores):
         raise ConfigError(f"scores of shape {scores.shape} do not match {len(starts)} spans x {len(labels)} classes")
@@ -105,12 +110,15 @@ def find_events(
     if settings.consistent:
         scores = make_consistent(scores, labels.mids)
     thresholds = np.broadcast_to(np.asarray(settings.threshold, float), (len(labels),))
+    order = np.argsort(np.asarray(starts, float), kind="stable")  # elementary_cells needs spans in time order
+    starts, ends, scores = np.asarray(starts, float)[order], np.asarray(ends, float)[order], scores[order]
     lefts, rights, cells = elementary_cells(starts, ends, scores)
     widths = rights - lefts
+    joined = lefts[1:] - rights[:-1] <= 1e-6  # a sliver from float steps (frame n * step) is no gap
     found = []
     for c in np.flatnonzero((cells >= thresholds).any(axis=0)):
         merged = []
-        for first, last in _runs(cells[:, c] >= thresholds[c]):
+        for first, last in _runs(cells[:, c] >= thresholds[c], joined):
             if merged and lefts[first] - rights[merged[-1][1]] <= settings.merge_gap:
                 merged[-1][1] = last
             else:

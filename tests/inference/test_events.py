@@ -118,3 +118,16 @@ def test_cells_of_overlapping_windows_take_the_minimum():
     lefts, rights, cells = elementary_cells([0, 1, 2], [2, 3, 4], np.array([[0.2], [0.9], [0.5]]))
     assert list(lefts) == [0, 1, 2, 3] and list(rights) == [1, 2, 3, 4]
     assert cells[:, 0].tolist() == [0.2, 0.2, 0.5, 0.5]
+
+
+def test_spans_in_any_order_and_uncovered_time_splits_events():
+    # 2-s windows every 10 s (a hop longer than the window, as the demo's timeline on a long clip), given
+    # out of order: nobody listened between them, so three windows above threshold are three events.
+    starts = np.array([20.0, 0.0, 10.0, 30.0])
+    scores = np.array([[0.8, 0.0], [0.9, 0.0], [0.7, 0.0], [0.1, 0.0]])
+    found = find_events(starts, starts + 2.0, scores, LABELS, EventSettings(threshold=0.5))
+    assert [(e.start, e.end, e.peak_score) for e in found] == [(0, 2, 0.9), (10, 12, 0.7), (20, 22, 0.8)]
+    # merge_gap still joins across the unheard time, and the mean is over the heard time only
+    joined = find_events(starts, starts + 2.0, scores, LABELS, EventSettings(threshold=0.5, merge_gap=8.0))
+    assert [(e.start, e.end) for e in joined] == [(0, 22)]
+    assert joined[0].mean_score == pytest.approx(0.8)
