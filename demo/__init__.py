@@ -2,5 +2,5 @@
 
 `python demo/app.py` starts it; the modules here are small and each has one job (settings,
 model picker and cache, the prediction function, per-class trust from results/, compare mode,
-segments of long clips, pictures, page layout, ZeroGPU wrapping).
+events of long clips, pictures, page layout, ZeroGPU wrapping).
 """

@@ -2,7 +2,8 @@
 
 It holds no model code: decoding, resampling and inference are the core package's (`load_audio`,
 `Tagger`); this turns a `Tagger` result into what a visitor reads (top labels with how far each can
-be trusted, ontology paths, spectrogram, timeline, segments of long clips, CSVs, time and device).
+be trusted, ontology paths, spectrogram, timeline, events of long clips (where each top class is
+heard), CSVs, time and device).
 Bad input raises `AudioError` with a message meant for the visitor; the page shows it and keeps serving.
 """
 
@@ -21,8 +22,8 @@ from panns_core.audio.load import load_audio
 from panns_core.errors import AudioError
 from panns_core.labels.ontology import ontology_path
 
+from .events import EVENT_TABLE_COLUMNS, events_table
 from .plots import spectrogram_image, timeline_frame
-from .segments import SEGMENT_COLUMNS, result_segments, rounded
 from .trust import NO_TRUST, ModelTrust, trust_cell
 
 SILENCE_PEAK = 1e-4  # below this peak amplitude (about -80 dBFS) a clip counts as silent
@@ -44,8 +45,8 @@ class Analysis:
     spectrogram: np.ndarray  # RGB image of the log-mel spectrogram
     timeline: pd.DataFrame  # long format: seconds, class, score (for gr.LinePlot)
     csv_path: Path  # all 65 scores
-    segments: pd.DataFrame  # class, start_s, end_s, peak_score: where each top class is heard
-    segments_csv: Path | None  # the same table as a file; None when there is none
+    events: pd.DataFrame  # class, start_s, end_s, peak_score, mean_score: where each top class is heard
+    events_csv: Path | None  # the same table as a file; None when there is none
     summary: str  # Markdown: time taken and device
     model_seconds: float  # time inside the tagger, both passes (decode and plots excluded)
     result: object = None  # the labels pass's TaggingResult (compare mode reuses it)
@@ -144,12 +145,12 @@ def describe_timeline(result) -> str:
     return f"{n} windows of {result.window_seconds:g} s every {step:.2g} s"
 
 
-def write_segments_csv(segments: pd.DataFrame, out_dir: Path, stem: str) -> Path | None:
-    if segments.empty:
+def write_events_csv(events: pd.DataFrame, out_dir: Path, stem: str) -> Path | None:
+    if events.empty:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{stem}_segments.csv"
-    segments.to_csv(path, index=False)
+    path = out_dir / f"{stem}_events.csv"
+    events.to_csv(path, index=False)
     return path
 
 
@@ -176,8 +177,8 @@ def analyse_wave(
     """Run `tagger` on a decoded clip (at its sample rate) and build every output of the page.
 
     The labels, the CSV and the ontology come from the whole-clip scores of `tagger`'s windows;
-    the timeline and the segments from a second pass with short windows (unless the model gives
-    frame scores). Segments are listed only for a clip longer than one of `tagger`'s windows."""
+    the timeline and the events from a second pass with short windows (unless the model gives
+    frame scores). Events are listed only for a clip longer than one of `tagger`'s windows."""
     started = time.perf_counter() if started is None else started
     model_start = time.perf_counter()
     result = tagger.predict(wave, tagger.sample_rate)
@@ -198,10 +199,10 @@ def analyse_wave(
     spectrogram = spectrogram_image(tagger.log_mel(wave))
     timeline = timeline_frame(over_time, timeline_mids)
     long_clip = len(wave) > tagger.window
-    segments = (
-        rounded(result_segments(over_time, [mid for _, mid, _ in top], float(threshold)))
+    events = (
+        events_table(over_time, [mid for _, mid, _ in top], float(threshold))
         if long_clip
-        else pd.DataFrame(columns=SEGMENT_COLUMNS)
+        else pd.DataFrame(columns=EVENT_TABLE_COLUMNS)
     )
     total = time.perf_counter() - started
     model_ms = f"model {labels_seconds * 1000:.0f} ms" + (
@@ -219,8 +220,8 @@ def analyse_wave(
         spectrogram=spectrogram,
         timeline=timeline,
         csv_path=csv_path,
-        segments=segments,
-        segments_csv=write_segments_csv(segments, out_dir, stem),
+        events=events,
+        events_csv=write_events_csv(events, out_dir, stem),
         summary=summary,
         model_seconds=labels_seconds + timeline_seconds,
         result=result,

@@ -141,7 +141,7 @@ def not_ready_message(choice: ModelChoice) -> str:
     return how_to_get(choice) + fetch_hint
 
 
-RESULT_COUNT = 10  # labels, ontology, spectrogram, timeline, CSV, segments, segments CSV, comparison (2), summary
+RESULT_COUNT = 10  # labels, ontology, spectrogram, timeline, CSV, events, events CSV, comparison (2), summary
 
 
 def clear_results():
@@ -217,8 +217,8 @@ def make_predict(state: DemoState):
             result.spectrogram,
             result.timeline,
             str(result.csv_path),
-            result.segments,
-            str(result.segments_csv) if result.segments_csv else None,
+            result.events,
+            str(result.events_csv) if result.events_csv else None,
             comparison,
             table,
             result.summary,
@@ -299,10 +299,10 @@ def build_demo(state: DemoState) -> gr.Blocks:
         ontology = gr.Markdown(elem_id="ontology")
         gr.Markdown(AP_MEANING + f" (Cut-off: AP below {LOW_AP:g}.)")
         with gr.Row():
-            segments = gr.Dataframe(
-                label="Where each top class is heard (clips longer than one window)", elem_id="segments", scale=3
+            events = gr.Dataframe(
+                label="Where each top class is heard (clips longer than one window)", elem_id="events", scale=3
             )
-            segments_csv = gr.File(label="Segments (CSV)", scale=1)
+            events_csv = gr.File(label="Events (CSV)", scale=1)
         # No fixed height: with one, Gradio's chart keeps its size and clips the legend below it,
         # leaving visitors unable to tell the lines apart.
         timeline = gr.LinePlot(
@@ -333,8 +333,8 @@ def build_demo(state: DemoState) -> gr.Blocks:
             spectrogram,
             timeline,
             csv,
-            segments,
-            segments_csv,
+            events,
+            events_csv,
             comparison,
             comparison_table,
             summary,

@@ -78,10 +78,8 @@ def dog(shared_dir):
 
 
 def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
-    labels, ontology, spectrogram, timeline, csv_path, segments, segments_csv, comparison, table, summary = (
-        client.predict(
-            handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False, api_name="/analyse"
-        )
+    labels, ontology, spectrogram, timeline, csv_path, events, events_csv, comparison, table, summary = client.predict(
+        handle_file(str(dog(shared_dir))), local_key(planted_mobilenet), 5, 0.5, False, api_name="/analyse"
     )
     assert labels["label"] == "Bark"
     assert [c["label"] for c in labels["confidences"]] == ["Bark", "Cat"]
@@ -89,7 +87,7 @@ def test_clip_in_labels_and_csv_out(client, planted_mobilenet, shared_dir):
     table = pd.read_csv(csv_path)
     assert len(table) == 65 and set(table["mid"]) == set(ANIMAL.mids) and table["mid"][0] == "/m/05tny_"
     assert Path(spectrogram).suffix == ".png" and Path(spectrogram).stat().st_size > 1000
-    assert segments["data"] == [] and segments_csv is None and comparison == ""  # a 5-s clip, no compare
+    assert events["data"] == [] and events_csv is None and comparison == ""  # a 5-s clip, no compare
     assert {row[1] for row in timeline["data"]} == {"Bark", "Cat"}  # the classes that reach the threshold
     assert "MobileNetV1" in summary and "cpu" in summary
     assert "no per-class figure" in ontology  # a checkpoint with no run of its own in results/

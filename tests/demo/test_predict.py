@@ -84,7 +84,7 @@ def test_every_output_for_a_real_clip(shared_dir, tagger, tmp_path, name):
 
     image = out.spectrogram
     assert image.dtype == np.uint8 and image.shape[0] == 128 and image.shape[1] >= 1 and image.shape[2] == 3
-    assert out.segments.empty and out.segments_csv is None  # no longer than one 10-s window: no segments
+    assert out.events.empty and out.events_csv is None  # no longer than one 10-s window: no events
     assert "MobileNetV1" in out.summary and "cpu" in out.summary and out.model_seconds > 0
 
 
