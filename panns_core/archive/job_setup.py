@@ -14,7 +14,8 @@ from panns_core.inference.thresholds import read_thresholds, threshold_vector
 
 
 def tagger_options(args) -> dict:
-    """Tagger.from_pretrained's arguments from the command line (the engines build the same Tagger)."""
+    """Tagger.from_pretrained's arguments from `panns tag`'s options: one place, so the plain CSV run, the
+    local job and the Ray engine build the same Tagger."""
     return dict(
         checkpoint=args.checkpoint,
         arch=args.arch,
@@ -27,6 +28,7 @@ def tagger_options(args) -> dict:
         precision=args.precision,
         backend=args.backend,
         max_seconds=args.max_seconds,
+        head=args.head,
         progress=not args.quiet,
     )
 

@@ -1,7 +1,8 @@
 """What a job's results depend on, and its digest: results made with other settings never share a folder.
 
 The digest covers the checkpoint file's bytes, the architecture, the head labels and the label set, the
-windowing, precision and length limit, and the event settings (thresholds, merge gap, minimum duration).
+windowing, precision and length limit, an attached probe head, and the event settings (thresholds, merge gap,
+minimum duration).
 How the work runs (backend, device, threads, engine) is left out: it does not change what is written.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
+import numpy as np
+
 SCHEMA = 1  # bump when the tables' layout changes
 
 
@@ -22,6 +25,15 @@ def file_sha256(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def head_digest(head) -> str:
+    """sha256 of a probe head's weights and class names: another head, another set of results."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(head.weight, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(head.bias, dtype=np.float64).tobytes())
+    h.update("\n".join(head.names).encode())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class JobSettings:
     merge_gap: float
     min_duration: float
     event_source: str = "auto"
+    probe_head: Optional[str] = None  # digest of an attached probe head's weights (`tag --head`)
     schema: int = SCHEMA
 
     def digest(self) -> str:
@@ -73,6 +86,7 @@ def settings_for(tagger, thresholds, merge_gap: float, min_duration: float, even
         merge_gap=float(merge_gap),
         min_duration=float(min_duration),
         event_source=event_source,
+        probe_head=head_digest(tagger.head) if getattr(tagger, "head", None) is not None else None,
     )
 
 

@@ -81,24 +81,13 @@ def run(args) -> int:
         return run_job(args)
     from tqdm.auto import tqdm
 
+    from panns_core.archive.job_setup import tagger_options
     from panns_core.inference.tagger import Tagger
 
     files = find_audio(args.paths)
     if not files:
         raise ConfigError(f"no audio files found in {', '.join(args.paths)}")
-    tagger = Tagger.from_pretrained(
-        args.checkpoint,
-        arch=args.arch,
-        device=args.device,
-        label_set=args.label_set,
-        head_labels=args.head_labels,
-        window_seconds=args.window,
-        hop_seconds=args.hop,
-        consistent=args.consistent,
-        precision=args.precision,
-        backend=args.backend,
-        head=args.head,
-    )
+    tagger = Tagger.from_pretrained(**tagger_options(args))
     fields = (
         ["file", "start", "end"]
         + [f"{c}_{r}" for r in range(1, args.top + 1) for c in ("label", "mid", "score")]

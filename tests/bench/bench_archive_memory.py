@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest import write_official_checkpoint  # noqa: E402
 
