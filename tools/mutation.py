@@ -281,6 +281,11 @@ def main(args: list) -> None:
     recheck = "--recheck" in args
     sample = int(args[args.index("--sample") + 1]) if "--sample" in args else None
     names = [a for a in args if a != "--recheck" and a != "--sample" and a != str(sample)]
+    unknown = [n for n in names if n not in MODULES]
+    if unknown:  # --help included: say what can be run instead of a KeyError
+        sys.exit(
+            f"usage: python tools/mutation.py [--recheck] [--sample N] [module ...]\nmodules: {', '.join(MODULES)}"
+        )
     rows = []
     for name in names or list(MODULES):
         row = recheck_module(name, keep) if recheck else run_module(name, keep, sample)
