@@ -189,7 +189,8 @@ def _declared_seconds(container, stream) -> Optional[float]:
 
 # ------------------------------------------------------------------------------------------------ messages
 def _undecodable(path: Path, error: Exception) -> AudioError:
-    rate = _riff_sample_rate(path)
+    header = riff_header(path)
+    rate = header.sample_rate if header is not None else None
     if rate is not None and not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         return AudioError(
             f"{path.name} is a WAV file whose header declares a sample rate of {rate} Hz, which no "
@@ -209,12 +210,44 @@ def _corrupt(name: str, seconds: float, error: Exception) -> AudioError:
     )
 
 
-def _riff_sample_rate(path: Path) -> Optional[int]:
-    """The sample rate a RIFF/WAVE 'fmt ' chunk declares, to explain why neither decoder accepts the file."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
+@dataclass(frozen=True)
+class RiffHeader:
+    """What a RIFF/WAVE header declares; a field is None when the header does not say."""
+
+    sample_rate: Optional[int]
+    byte_rate: Optional[int]
+    data_bytes: Optional[int]  # None for a streamed WAV, whose writer left the size unset
+
+    @property
+    def seconds(self) -> Optional[float]:
+        """The duration the header promises (data size / bytes per second)."""
+        return self.data_bytes / self.byte_rate if self.data_bytes and self.byte_rate else None
+
+
+def riff_header(path) -> Optional[RiffHeader]:
+    """The 'fmt ' and 'data' chunks of a RIFF/WAVE file, from its first 4 KiB (where any sane writer puts
+    them); None for any other file.
+
+    Used to explain why neither decoder accepts a WAV (an impossible sample rate) and to tell a truncated
+    WAV from a whole one (libsndfile quietly reads what is there)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
     if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
         return None
+    order, at = ("<" if head[:4] == b"RIFF" else ">"), 12
+    rate = byte_rate = None
+    while at + 8 <= len(head):
+        name, size = head[at : at + 4], struct.unpack(order + "I", head[at + 4 : at + 8])[0]
+        if name == b"data":
+            return RiffHeader(rate, byte_rate, None if size in (0, 0xFFFFFFFF) else size)
+        if name == b"fmt ":
+            rate = struct.unpack(order + "I", head[at + 12 : at + 16])[0] if at + 16 <= len(head) else None
+            byte_rate = struct.unpack(order + "I", head[at + 16 : at + 20])[0] if at + 20 <= len(head) else None
+        at += 8 + size + (size & 1)
+    return RiffHeader(rate, byte_rate, None)
     order, at = ("<" if head[:4] == b"RIFF" else ">"), 12
     while at + 8 <= len(head):
         chunk, size = head[at : at + 4], struct.unpack(order + "I", head[at + 4 : at + 8])[0]
